@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# ddstack top-level Makefile.
+#
+#   make              all kernel modules (out of tree, kbuild) and user-space tools
+#   make deps         install every build and lab package with apt (Debian 12)
+#   make check        unit tests, then the lab tests; ends with "N passed, N failed"
+#   make demo         the lab: a driver domain serving a client, ending in a netperf table
+#   make bench-blk    build/bench/blk.json      make bench-net   build/bench/net.json
+#
+KVER	?= 6.1.0-56-amd64
+KDIR	?= /usr/src/linux-headers-$(KVER)
+W	?= 1
+CC	?= gcc
+CFLAGS	?= -O2 -g -Wall -Wextra -Werror
+TOOLS	:= tools/ddstat
+
+.PHONY: all modules tools deps check unit lab demo bench-blk bench-net clean
+
+all: modules tools
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=$(W) modules
+
+tools: $(TOOLS)
+
+tools/ddstat: tools/ddstat.c
+	$(CC) $(CFLAGS) -o $@ $< -lxenctrl -lxenstore
+
+deps:
+	tests/deps.sh
+
+unit:
+	tests/run unit
+
+lab: all
+	tests/run lab
+
+check: all
+	tests/run unit lab
+
+demo: all
+	tests/lab/lab.py demo
+
+bench-blk bench-net: all
+	tests/lab/lab.py $@
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -f $(TOOLS)
