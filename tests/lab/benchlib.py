@@ -1,0 +1,258 @@
+"""Benchmark figures from a lab run's out/ folder into build/bench/*.json.
+
+A figure is one (kind, row, regime, test, rep) measured by dom0's bench():
+  bench/<id>.pre, bench/<id>.post   ddstat output (Xen's per-domain CPU time)
+  bench/<id>.out                    the guest's output, last line is the figure
+Each figure is repeated; the JSON keeps the median, the runs and the spread
+((max - min) / median).
+"""
+import json
+import os
+import statistics
+
+NET_TESTS = ("TCP_STREAM", "TCP_MAERTS", "TCP_RR", "UDP_STREAM")
+BLK_FIELDS = {"seqwrite": "mbps_seq_write", "seqread": "mbps_seq_read",
+              "randread": "iops_4k_randread"}
+
+
+def read_ddstat(path):
+    """{'now': ns, 'dd': cpu_ns, ...} from one ddstat snapshot."""
+    snap = {}
+    with open(path) as f:
+        for line in f:
+            w = line.split()
+            if w and w[0] == "now":
+                snap["now"] = int(w[1])
+            elif len(w) >= 3:
+                snap[w[1]] = int(w[2])
+    if "now" not in snap:
+        raise ValueError("%s: no clock line" % path)
+    return snap
+
+
+def xen_cpu(pre, post):
+    """(wall seconds, {domain: cpu seconds}) between two snapshots."""
+    wall = (post["now"] - pre["now"]) / 1e9
+    cpu = {d: (post[d] - pre[d]) / 1e9 for d in post if d != "now" and d in pre}
+    return wall, cpu
+
+
+def parse_netperf(line):
+    """'netperf TEST thr,units,lcpu,rcpu,lsd,rsd' -> dict."""
+    w = line.split(None, 2)
+    if len(w) < 3 or w[0] != "netperf":
+        raise ValueError("not a netperf line: %r" % line)
+    f = w[2].split(",")
+    if len(f) < 6:
+        raise ValueError("short netperf line: %r" % line)
+    num = [float(x) if x.strip() not in ("", "nan") else None for x in (f[0], f[2], f[3], f[4], f[5])]
+    return {"test": w[1], "thr": num[0], "units": f[1], "cpu_local": num[1],
+            "cpu_remote": num[2], "sd_local": num[3], "sd_remote": num[4]}
+
+
+def parse_fio(line):
+    """'fio read_kbs=.. read_iops=.. write_kbs=.. write_iops=.. usr=..% sys=..%' -> dict."""
+    w = line.split()
+    if not w or w[0] != "fio":
+        raise ValueError("not a fio line: %r" % line)
+    return {k: float(v.rstrip("%")) for k, v in (x.split("=", 1) for x in w[1:])}
+
+
+def median_spread(values):
+    vals = [v for v in values if v is not None]
+    if not vals:
+        return None, None
+    med = statistics.median(vals)
+    spread = (max(vals) - min(vals)) / med if med else 0.0
+    return round(med, 3), round(spread, 3)
+
+
+def load_figures(outdir):
+    """{(kind,row,regime,test): [(wall, cpu, last_line), ...]} from out/bench."""
+    figs = {}
+    bdir = os.path.join(outdir, "bench")
+    for name in sorted(os.listdir(bdir)):
+        if not name.endswith(".out"):
+            continue
+        base = name[:-4]
+        kind, row, regime, test, rep = base.split(".")
+        with open(os.path.join(bdir, name)) as f:
+            lines = [x for x in f.read().splitlines() if x.strip()]
+        if not lines:
+            continue
+        wall, cpu = xen_cpu(read_ddstat(os.path.join(bdir, base + ".pre")),
+                            read_ddstat(os.path.join(bdir, base + ".post")))
+        figs.setdefault((kind, row, regime, test), []).append((wall, cpu, lines[-1]))
+    return figs
+
+
+def read_meta(outdir):
+    meta = {}
+    try:
+        with open(os.path.join(outdir, "cap.txt")) as f:
+            for line in f:
+                k, _, v = line.strip().partition(" ")
+                meta[k] = v
+    except OSError:
+        pass
+    return meta
+
+
+def _put(row, key, values):
+    med, spread = median_spread(values)
+    row[key] = med
+    row.setdefault("runs", {})[key] = [None if v is None else round(v, 3) for v in values]
+    row.setdefault("spread", {})[key] = spread
+
+
+def net_row(runs, runtime):
+    row = {}
+    vals = {k: [] for k in ("mbps", "tps", "cpu_local", "cpu_remote", "sd_local_us_per_kb",
+                            "cpu_dd", "cpu_client", "sd_system_us_per_kb", "sd_system_us_per_tran")}
+    for wall, cpu, line in runs:
+        n = parse_netperf(line)
+        rr = n["test"].endswith("_RR")
+        sys_s = cpu.get("dd", 0.0) + cpu.get("client", 0.0)
+        vals["mbps"].append(None if rr else n["thr"])
+        vals["tps"].append(n["thr"] if rr else None)
+        vals["cpu_local"].append(n["cpu_local"])
+        vals["cpu_remote"].append(n["cpu_remote"])
+        vals["sd_local_us_per_kb"].append(None if rr else n["sd_local"])
+        vals["cpu_dd"].append(100.0 * cpu.get("dd", 0.0) / wall)
+        vals["cpu_client"].append(100.0 * cpu["client"] / wall if "client" in cpu else None)
+        kb = (n["thr"] or 0) * 1e6 / 8 / 1024 * runtime if not rr else 0
+        vals["sd_system_us_per_kb"].append(sys_s * 1e6 / kb if kb else None)
+        trans = (n["thr"] or 0) * runtime if rr else 0
+        vals["sd_system_us_per_tran"].append(sys_s * 1e6 / trans if trans else None)
+    for k, v in vals.items():
+        _put(row, k, v)
+    return row
+
+
+def blk_row(tests, runtime):
+    row, cpu_by_test = {}, {}
+    for test, runs in sorted(tests.items()):
+        field = BLK_FIELDS[test]
+        figure, dd, cl, guest, per_io = [], [], [], [], []
+        for wall, cpu, line in runs:
+            f = parse_fio(line)
+            if test == "randread":
+                figure.append(f["read_iops"])
+            elif test == "seqread":
+                figure.append(f["read_kbs"] * 1024 / 1e6)
+            else:
+                figure.append(f["write_kbs"] * 1024 / 1e6)
+            dd.append(100.0 * cpu.get("dd", 0.0) / wall)
+            cl.append(100.0 * cpu["client"] / wall if "client" in cpu else None)
+            guest.append(f.get("usr", 0.0) + f.get("sys", 0.0))
+            if test == "randread" and f["read_iops"]:
+                sys_s = cpu.get("dd", 0.0) + cpu.get("client", 0.0)
+                per_io.append(sys_s * 1e6 / (f["read_iops"] * runtime))
+        _put(row, field, figure)
+        cpu_by_test[test] = {"cpu_dd": median_spread(dd)[0], "cpu_client": median_spread(cl)[0],
+                             "cpu_guest_fio": median_spread(guest)[0]}
+        if test == "randread":
+            _put(row, "cpu_dd", dd)
+            _put(row, "cpu_client", cl)
+            _put(row, "cpu_us_per_io_4k", per_io)
+    row["cpu_by_test"] = cpu_by_test
+    return row
+
+
+def ratios(rows, ref, keys):
+    """Each row's figures divided by the reference row's."""
+    out = {}
+    base = rows.get(ref)
+    if not base:
+        return out
+    for name, row in rows.items():
+        if name == ref:
+            continue
+        out["%s/%s" % (name, ref)] = {k: round(row[k] / base[k], 3)
+                                      for k in keys if row.get(k) and base.get(k)}
+    return out
+
+
+def build(kind, outdir):
+    meta = read_meta(outdir)
+    runtime = int(meta.get("runtime", "10"))
+    figs = load_figures(outdir)
+    doc = {"kind": kind, "units": {}, "cap": {}, "meta": meta}
+    if kind == "net":
+        doc["units"] = {"mbps": "10^6 bit/s", "tps": "transactions/s",
+                        "cpu_*": "percent of one CPU", "sd_*": "CPU microseconds"}
+        doc["cap"] = {"capped": {"wire": meta.get("net")}}
+    else:
+        doc["units"] = {"mbps_*": "MB/s (10^6 bytes)", "iops_4k_randread": "IO/s",
+                        "cpu_*": "percent of one CPU (Xen)", "cpu_us_per_io_4k": "CPU microseconds"}
+        doc["cap"] = {"capped": {"nvme_bps": meta.get("blk_bps"), "nvme_iops": meta.get("blk_iops")}}
+    regimes = sorted({k[2] for k in figs if k[0] == kind})
+    if not regimes:
+        raise ValueError("no %s figures in %s" % (kind, outdir))
+    for regime in regimes:
+        rows = {}
+        for row in sorted({k[1] for k in figs if k[0] == kind and k[2] == regime}):
+            tests = {k[3]: v for k, v in figs.items() if k[:3] == (kind, row, regime)}
+            if kind == "net":
+                rows[row] = {t: net_row(tests[t], runtime) for t in NET_TESTS if t in tests}
+            else:
+                rows[row] = blk_row(tests, runtime)
+        doc[regime] = rows
+        if kind == "blk":
+            doc.setdefault("ratios", {})[regime] = ratios(
+                rows, "native", ["iops_4k_randread", "mbps_seq_read", "mbps_seq_write",
+                                 "cpu_us_per_io_4k"])
+        else:
+            r = {}
+            for t in NET_TESTS:
+                sub = {n: v[t] for n, v in rows.items() if t in v}
+                for pair, vals in ratios(sub, "native", ["mbps", "tps", "sd_system_us_per_kb",
+                                                           "sd_system_us_per_tran"]).items():
+                    r.setdefault(pair, {})[t] = vals
+            doc.setdefault("ratios", {})[regime] = r
+    return doc
+
+
+def write_bench(kind, outdir, benchdir, demo=False):
+    doc = build(kind, outdir)
+    os.makedirs(benchdir, exist_ok=True)
+    path = os.path.join(benchdir, ("demo-%s.json" if demo else "%s.json") % kind)
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=1, sort_keys=True)
+        f.write("\n")
+    return path
+
+
+def fmt(v, w=9):
+    return ("%*.1f" % (w, v)) if isinstance(v, (int, float)) else "%*s" % (w, "-")
+
+
+def table(path):
+    """A plain-text table of one bench JSON file."""
+    with open(path) as f:
+        doc = json.load(f)
+    lines = ["%s (%s)" % (os.path.basename(path), "median of %s runs of %s s" %
+                          (doc["meta"].get("reps", "?"), doc["meta"].get("runtime", "?")))]
+    for regime in ("open", "capped"):
+        if regime not in doc:
+            continue
+        lines.append("[%s]" % regime)
+        if doc["kind"] == "net":
+            lines.append("%-10s %-11s %9s %9s %9s %9s %9s %9s %9s" % (
+                "row", "test", "Mbit/s", "trans/s", "cpu_loc%", "cpu_rem%", "cpu_dd%",
+                "cpu_cli%", "us/KB sys"))
+            for row, tests in doc[regime].items():
+                for t, v in tests.items():
+                    lines.append("%-10s %-11s %s %s %s %s %s %s %s" % (
+                        row, t, fmt(v["mbps"]), fmt(v["tps"]), fmt(v["cpu_local"]),
+                        fmt(v["cpu_remote"]), fmt(v["cpu_dd"]), fmt(v["cpu_client"]),
+                        fmt(v["sd_system_us_per_kb"])))
+        else:
+            lines.append("%-10s %9s %9s %9s %9s %9s %9s" % (
+                "row", "4k IOPS", "rd MB/s", "wr MB/s", "cpu_dd%", "cpu_cli%", "us/IO"))
+            for row, v in doc[regime].items():
+                lines.append("%-10s %s %s %s %s %s %s" % (
+                    row, fmt(v.get("iops_4k_randread")), fmt(v.get("mbps_seq_read")),
+                    fmt(v.get("mbps_seq_write")), fmt(v.get("cpu_dd")), fmt(v.get("cpu_client")),
+                    fmt(v.get("cpu_us_per_io_4k"))))
+    return "\n".join(lines)

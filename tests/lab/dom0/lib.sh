@@ -1,0 +1,187 @@
+#!/bin/bash
+# dom0 side of the lab: progress markers, results, guests and their agents.
+# Markers ("@@lab KIND ...") go to the console, which the host runner reads.
+
+OUT=/lab/out
+SEQ=0
+STEP=boot
+T0=$(date +%s)
+PEER_NIC=
+
+say() { echo "@@lab $*"; }
+info() { say info "$*"; }
+step() { STEP="$*"; say step "$*"; }
+
+# result PASS|FAIL NAME [DETAIL]
+result() {
+	echo "$1 $2${3:+ ($3)}" >>$OUT/results.txt
+	sync
+	say result "$1" "$2${3:+ ($3)}"
+}
+
+# want NAME: the test is selected (LAB_ONLY / --only)
+want() { [ -z "$ONLY" ] || [[ "$1" == *"$ONLY"* ]]; }
+
+# Tail of a guest's console, shown when a step in it fails.
+guest_tail() {
+	echo "---- last lines of guest $1's console:"
+	tail -n ${2:-20} $OUT/console/guest-$1.log 2>/dev/null | sed 's/^/  | /'
+}
+
+# gexec GUEST TIMEOUT CMD...: run a do.sh command line in a guest's agent.
+# Leaves the output's tail in $GOUT; returns the command's exit code.
+gexec() {
+	local g=$1 t=$2 dom p rc end
+	shift 2
+	GOUT=
+	dom=$(xl domid $g 2>/dev/null) || { GOUT="guest $g is not running"; return 2; }
+	p=/local/domain/$dom/data/lab
+	SEQ=$((SEQ + 1))
+	xenstore-write $p/cmd "$*" && xenstore-write $p/seq $SEQ || { GOUT="xenstore"; return 2; }
+	end=$(($(date +%s) + t))
+	while :; do
+		rc=$(xenstore-read $p/rc 2>/dev/null)
+		[ "${rc%% *}" = "$SEQ" ] && break
+		if [ $(date +%s) -ge $end ]; then
+			GOUT="timeout: '$*' in guest $g did not finish in ${t}s (step: $STEP)"
+			echo "$GOUT"
+			guest_tail $g
+			return 124
+		fi
+		timeout 5 xenstore-watch -n 2 $p/rc >/dev/null 2>&1
+	done
+	GOUT=$(xenstore-read -R $p/out 2>/dev/null)
+	{ echo "== $g [$SEQ] $* -> rc ${rc#* }"; echo "$GOUT"; } >>$OUT/gexec.log
+	return ${rc#* }
+}
+
+# check NAME GUEST TIMEOUT CMD...: a test in a guest, recorded as PASS or FAIL.
+check() {
+	local name=$1 g=$2 t=$3
+	shift 3
+	want "$name" || return 0
+	step "$g: $name"
+	if gexec $g $t "$@"; then
+		result PASS $name "$(echo "$GOUT" | tail -n1 | cut -c1-120)"
+		return 0
+	fi
+	echo "$GOUT" | tail -n 15
+	guest_tail $g 10
+	result FAIL $name "$(echo "$GOUT" | grep -m1 FAILED || echo "$GOUT" | tail -n1)"
+	return 1
+}
+
+# dom0 as the lab's host: Xen's daemons, the passthrough devices, the peer NIC.
+dom0_up() {
+	step "dom0: xen services"
+	mkdir -p /run/xen /var/lib/xen /var/log/xen $OUT/console $OUT/bench
+	export XENCONSOLED_ARGS="--log=guest --log-dir=$OUT/console"
+	/etc/init.d/xen start >$OUT/xen-start.log 2>&1 || { cat $OUT/xen-start.log; return 1; }
+	xl info | grep -E 'xen_version|virt_caps|total_memory|free_memory' | sed 's/^/  /'
+	step "dom0: passthrough devices and the peer"
+	# dom0's own backends serve the guests' root and payload disks.
+	modprobe -a xen-blkback xen-netback xen-pciback
+	if [ "$HAS_IOMMU" = 1 ]; then
+		for bdf in 0000:00:10.0 0000:00:11.0; do
+			xl pci-assignable-add $bdf || return 1
+		done
+	fi
+	modprobe e1000
+	modprobe -a ifb sch_tbf cls_matchall act_mirred 2>/dev/null
+	local i=0
+	while [ -z "$PEER_NIC" ] && [ $i -lt 40 ]; do
+		for n in /sys/class/net/*; do
+			[ "$(cat $n/address)" = 52:54:00:00:00:02 ] && PEER_NIC=$(basename $n)
+		done
+		sleep 0.25; i=$((i + 1))
+	done
+	[ -n "$PEER_NIC" ] || { echo "no peer NIC"; return 1; }
+	ip link set $PEER_NIC up
+	ip addr add $PEER_IP/24 dev $PEER_NIC
+	ip -6 addr add fd99::1/64 dev $PEER_NIC 2>/dev/null
+	netserver >/dev/null 2>&1 || { echo "netserver did not start"; return 1; }
+	info "dom0 ready in $(($(date +%s) - T0)) s, peer $PEER_NIC $PEER_IP"
+}
+
+# gstart NAME: create a guest from tests/lab/xl/NAME.cfg and wait for its agent.
+gstart() {
+	local g=$1 i dom
+	step "$g: xl create"
+	if ! timeout 180 xl create /lab/tests/lab/xl/$g.cfg >$OUT/xl-create-$g.log 2>&1; then
+		cat $OUT/xl-create-$g.log | tail -n 20
+		return 1
+	fi
+	dom=$(xl domid $g)
+	for i in $(seq 180); do
+		[ "$(xenstore-read /local/domain/$dom/data/lab/ready 2>/dev/null)" = 1 ] && {
+			info "$g (domain $dom) up in $i s"
+			return 0
+		}
+		xl domid $g >/dev/null 2>&1 || break
+		sleep 1
+	done
+	echo "guest $g: agent not ready"
+	guest_tail $g 30
+	return 1
+}
+
+# gstop NAME: power a guest off through its agent, destroy it if it hangs.
+gstop() {
+	local g=$1 i
+	xl domid $g >/dev/null 2>&1 || return 0
+	gexec $g 30 lab_poweroff >/dev/null
+	for i in $(seq 60); do
+		xl domid $g >/dev/null 2>&1 || return 0
+		sleep 0.5
+	done
+	echo "guest $g did not power off: destroying it"
+	xl destroy $g
+}
+
+# Traffic shaping of the peer's wire, both directions: cap_net RATE|off
+cap_net() {
+	tc qdisc del dev $PEER_NIC root 2>/dev/null
+	tc qdisc del dev $PEER_NIC ingress 2>/dev/null
+	tc qdisc del dev ifb0 root 2>/dev/null
+	[ "$1" = off ] && return 0
+	ip link set ifb0 up
+	tc qdisc add dev $PEER_NIC root tbf rate $1 burst 64kb latency 50ms &&
+	tc qdisc add dev $PEER_NIC handle ffff: ingress &&
+	tc filter add dev $PEER_NIC parent ffff: matchall action mirred egress redirect dev ifb0 &&
+	tc qdisc add dev ifb0 root tbf rate $1 burst 64kb latency 50ms
+}
+
+# QEMU's drive throttling of the NVMe, applied by the host runner: cap_blk BPS IOPS (0 0 = off)
+cap_blk() {
+	say throttle $1 $2
+	sleep 2
+}
+
+# bench KIND ROW REGIME TEST REP GUEST CMD...: one figure with Xen's CPU time around it.
+bench() {
+	local id=$1.$2.$3.$4.$5 g=$6
+	shift 6
+	/lab/tools/ddstat >$OUT/bench/$id.pre
+	gexec $g $((RUNTIME * 3 + 60)) "$@"
+	local rc=$?
+	/lab/tools/ddstat >$OUT/bench/$id.post
+	echo "$GOUT" >$OUT/bench/$id.out
+	[ $rc -eq 0 ] || { echo "bench $id failed: $GOUT" | tail -n 5; result FAIL bench-$id; }
+	info "$id: $(echo "$GOUT" | tail -n1)"
+}
+
+finish() {
+	step "dom0: shutting the guests down"
+	gstop client
+	gstop dd
+	cp /var/log/xen/*.log $OUT/ 2>/dev/null
+	pkill xenconsoled
+	sleep 1
+	info "lab done in $(($(date +%s) - T0)) s"
+	sync
+	mount -o remount,ro /lab 2>/dev/null
+	sync
+	say done
+	echo o >/proc/sysrq-trigger
+	sleep 60
+}

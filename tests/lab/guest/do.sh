@@ -1,0 +1,138 @@
+#!/bin/sh
+# Step functions run inside the lab guests (dd, client) and dom0.
+# The agent sources this file and evaluates dom0's command line, so a command
+# is simply "fn args". Each prints what it found and fails with a clear reason.
+
+PEER_IP=10.99.0.1
+DD_IP=10.99.0.2
+CLIENT_IP=10.99.0.3
+
+lab_poweroff() { :; }	# the agent powers the guest off after answering
+
+die() { echo "FAILED: $*"; exit 1; }
+
+# wait_for TEST SECONDS: poll a shell test until it holds
+wait_for() {
+	i=0
+	while ! eval "$1"; do
+		i=$((i + 1))
+		[ $i -ge $(($2 * 4)) ] && return 1
+		sleep 0.25
+	done
+}
+
+# The netdev of the NIC with this MAC (no udev in the lab, names are eth*).
+nic_by_mac() {
+	for n in /sys/class/net/*; do
+		[ "$(cat $n/address 2>/dev/null)" = "$1" ] && { basename $n; return 0; }
+	done
+	return 1
+}
+
+# Driver domain: load the unmodified native drivers and check they own the
+# passed-through NVMe and e1000.
+dd_native_probe() {
+	modprobe xen-pcifront || die "modprobe xen-pcifront"
+	wait_for '[ -e /sys/bus/pci/devices/0000:00:00.0 ]' 30 || die "pcifront found no device"
+	modprobe nvme && modprobe e1000 || die "modprobe"
+	wait_for '[ -b /dev/nvme0n1 ]' 30 || die "no /dev/nvme0n1"
+	wait_for 'nic_by_mac 52:54:00:00:00:01 >/dev/null' 30 || die "no e1000 netdev"
+	for d in /sys/bus/pci/devices/*; do
+		[ -e $d/driver ] && echo "$(basename $d) $(cat $d/vendor):$(cat $d/device) -> $(basename $(readlink $d/driver))"
+	done
+	ls /sys/bus/pci/drivers/nvme | grep -q : || die "nvme bound to nothing"
+	ls /sys/bus/pci/drivers/e1000 | grep -q : || die "e1000 bound to nothing"
+	echo "nvme0n1: $(cat /sys/block/nvme0n1/size) sectors"
+}
+
+# Driver domain: its NIC carries its own address (the native network path).
+dd_net_native() {
+	nic=$(nic_by_mac 52:54:00:00:00:01) || die "no e1000 netdev"
+	ip addr flush dev br0 2>/dev/null
+	ip link set $nic up && ip addr add $DD_IP/24 dev $nic || die "address on $nic"
+	wait_for "ping -c1 -W1 $PEER_IP >/dev/null" 30 || die "peer not reachable from $nic"
+	echo "native: $nic $DD_IP reaches the peer"
+}
+
+# Driver domain: serve clients with the given backends (upstream | ddstack):
+# the NIC moves into bridge br0, xl devd runs the hotplug scripts.
+dd_backends() {
+	stack=$1
+	modprobe -a xen-gntdev xen-evtchn xen-privcmd xen-gntalloc bridge || die "modprobe xen"
+	case "$stack" in
+	upstream) modprobe -a xen-blkback xen-netback || die "upstream backends" ;;
+	*) for m in $2; do insmod /lab/modules/$m.ko || die "insmod $m"; done ;;
+	esac
+	nic=$(nic_by_mac 52:54:00:00:00:01) || die "no e1000 netdev"
+	ip addr flush dev $nic
+	ip link add br0 type bridge 2>/dev/null
+	ip link set $nic master br0 && ip link set $nic up && ip link set br0 up || die "bridge"
+	ip addr add $DD_IP/24 dev br0
+	wait_for "ping -c1 -W1 $PEER_IP >/dev/null" 30 || die "peer not reachable over br0"
+	setsid xl devd -F >/lab/out/devd.log 2>&1 </dev/null &
+	sleep 1
+	pgrep -f "xl devd" >/dev/null || die "xl devd did not start: $(tail -5 /lab/out/devd.log)"
+	lsmod | grep -E 'blkback|netback|^dd' || true
+	echo "backends ($stack) ready, bridge br0 = $nic"
+}
+
+# Client: its disk and NIC from the driver domain appear and work.
+client_setup() {
+	case "$1" in
+	upstream) modprobe -a xen-blkfront xen-netfront || die "upstream frontends" ;;
+	*) for m in $2; do insmod /lab/modules/$m.ko || die "insmod $m"; done ;;
+	esac
+	wait_for '[ -b /dev/xvdb ]' 60 || die "no /dev/xvdb from the driver domain"
+	wait_for 'nic_by_mac 00:16:3e:00:00:33 >/dev/null' 60 || die "no vif netdev"
+	nic=$(nic_by_mac 00:16:3e:00:00:33)
+	ip link set $nic up && ip addr add $CLIENT_IP/24 dev $nic || die "address"
+	wait_for "ping -c1 -W1 $PEER_IP >/dev/null" 60 || die "peer not reachable"
+	echo "client: xvdb $(cat /sys/block/xvdb/size) sectors, $nic $CLIENT_IP"
+	lsmod | grep -E 'blkfront|netfront|^dd' || true
+}
+
+# fio write then verify with crc32c: fio_verify DEV rw(randwrite|write) SIZE
+fio_verify() {
+	fio --name=verify-$2 --filename=$1 --direct=1 --ioengine=libaio --iodepth=8 \
+		--rw=$2 --bs=4k --bsrange=4k-128k --size=$3 --verify=crc32c --do_verify=1 \
+		--verify_fatal=1 --randrepeat=0 --output-format=normal >/tmp/fio.out 2>&1
+	rc=$?
+	grep -E 'err=|WRITE:|READ:|verify' /tmp/fio.out | head -12
+	[ $rc -eq 0 ] || die "fio rc=$rc $(tail -5 /tmp/fio.out)"
+	grep -q 'err= 0' /tmp/fio.out || die "fio reported an error"
+}
+
+# One fio figure, printed as key=value: fio_bench DEV TEST SECONDS
+fio_bench() {
+	case "$2" in
+	randread) a="--rw=randread --bs=4k --iodepth=16 --size=512M" ;;
+	seqread) a="--rw=read --bs=1M --iodepth=4 --size=1G" ;;
+	seqwrite) a="--rw=write --bs=1M --iodepth=4 --size=1G" ;;
+	*) die "unknown fio test $2" ;;
+	esac
+	fio --name=b --filename=$1 --direct=1 --ioengine=libaio $a --time_based \
+		--runtime=$3 --output-format=terse --terse-version=3 >/tmp/fio.t 2>&1 ||
+		die "fio: $(tail -3 /tmp/fio.t)"
+	awk -F';' '$1 == "3" {printf "fio read_kbs=%s read_iops=%s write_kbs=%s write_iops=%s usr=%s sys=%s\n", $7, $8, $48, $49, $88, $89}' /tmp/fio.t
+}
+
+# One netperf figure: net_bench TEST SECONDS
+net_bench() {
+	netperf -H $PEER_IP -t $1 -l $2 -c -C -P 0 -- \
+		-o THROUGHPUT,THROUGHPUT_UNITS,LOCAL_CPU_UTIL,REMOTE_CPU_UTIL,LOCAL_SD,REMOTE_SD \
+		>/tmp/np.out 2>&1 || die "netperf $1: $(tail -3 /tmp/np.out)"
+	echo "netperf $1 $(tail -1 /tmp/np.out)"
+}
+
+# A file sent to the peer's listener and its sha256: net_send PORT MB
+net_send() {
+	head -c $(($2 << 20)) /dev/urandom >/tmp/send.bin
+	sha256sum </tmp/send.bin
+	nc -N -w 30 $PEER_IP $1 </tmp/send.bin || die "nc send"
+}
+
+# Receive a file from the peer on PORT and print its sha256: net_recv PORT
+net_recv() {
+	nc -d -w 30 $PEER_IP $1 >/tmp/recv.bin || die "nc recv"
+	sha256sum </tmp/recv.bin
+}

@@ -1,0 +1,296 @@
+#!/usr/bin/env python3
+"""ddstack lab runner: boots Xen + a PV dom0 in QEMU (software emulation) and
+runs one scenario inside it. dom0 creates the driver domain and the client
+from the xl configs in tests/lab/xl/ and drives the tests in the guests.
+
+  tests/lab/lab.py [options] SCENARIO      SCENARIO: check demo bench-blk bench-net
+
+Progress, results and figures come back on the serial line as '@@lab' markers
+and in the payload disk's out/ folder; every run keeps its logs under
+build/lab/runs/<stamp>-<scenario>/ (serial.log, out/console/guest-*.log).
+"""
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(TOP, "tests", "lab"))
+import benchlib  # noqa: E402
+
+MACHINES = {
+    # name: (qemu machine args, has IOMMU)
+    "iommu": (["-machine", "q35", "-device", "intel-iommu,intremap=on"], True),
+    "noiommu": (["-machine", "pc"], False),
+}
+SCENARIO_TIMEOUT = {"check": 1500, "demo": 1200, "bench-blk": 3600, "bench-net": 3600}
+STALL_TIMEOUT = 600          # no marker at all for this long: the run is hung
+MARK = re.compile(r"@@lab (\S+)\s*(.*)")
+
+
+def log(t0, msg):
+    print("[lab +%4ds] %s" % (time.time() - t0, msg), flush=True)
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def root_image(cache):
+    """Build (once) the cached root image; return (image, bootdir)."""
+    out = subprocess.run([os.path.join(TOP, "tests/lab/mkroot.sh")], check=True,
+                         stdout=subprocess.PIPE, text=True,
+                         env=dict(os.environ, LAB_CACHE=cache)).stdout
+    key = out.strip().splitlines()[-1]
+    return os.path.join(cache, "root-%s.img" % key), os.path.join(cache, "boot-%s" % key)
+
+
+def make_payload(rundir, conf):
+    """The run's payload tree: test scripts, xl configs, modules, tools, run.conf."""
+    tree = os.path.join(rundir, "payload")
+    shutil.copytree(os.path.join(TOP, "tests", "lab"), os.path.join(tree, "tests", "lab"),
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    mods = os.path.join(tree, "modules")
+    os.makedirs(mods)
+    for d in ("drivers", "backend", "frontend", "dma_pool"):
+        for f in sorted(os.listdir(os.path.join(TOP, d))):
+            if f.endswith(".ko"):
+                shutil.copy(os.path.join(TOP, d, f), mods)
+    os.makedirs(os.path.join(tree, "tools"))
+    for f in ("ddstat",):
+        p = os.path.join(TOP, "tools", f)
+        if os.path.exists(p):
+            shutil.copy(p, os.path.join(tree, "tools"))
+    os.makedirs(os.path.join(tree, "out"))
+    with open(os.path.join(tree, "run.conf"), "w") as f:
+        for k, v in sorted(conf.items()):
+            f.write("%s='%s'\n" % (k, v))
+    images = {}
+    for name, size in (("dom0", "256M"), ("dd", "64M"), ("client", "64M")):
+        img = os.path.join(rundir, "payload-%s.img" % name)
+        sh(["mke2fs", "-q", "-F", "-t", "ext2", "-d", tree, img, size])
+        images[name] = img
+    return images
+
+
+def qemu_cmd(args, rundir, root, boot, images):
+    mach, _ = MACHINES[args.machine]
+    nvme = os.path.join(rundir, "nvme.img")
+    with open(nvme, "wb") as f:
+        f.truncate(args.nvme_mb << 20)
+    xen_args = ("console=com1 com1=115200 dom0_mem=%dM,max:%dM dom0_max_vcpus=2 noreboot "
+                "loglvl=all guest_loglvl=all iommu=verbose" % (args.dom0_mb, args.dom0_mb))
+    dom0_args = ("console=hvc0 earlyprintk=xen root=/dev/vda rw init=/sbin/lab-init "
+                 "lab.role=dom0 lab.payload=/dev/vdb")
+    cmd = ["qemu-system-x86_64", "-nodefaults", "-no-user-config", "-no-reboot",
+           "-display", "none", "-accel", "tcg,thread=multi", "-cpu", args.cpu,
+           "-smp", "2", "-m", str(args.mem_mb)] + mach
+    cmd += ["-serial", "stdio", "-monitor", "unix:%s,server,nowait" % os.path.join(rundir, "monitor")]
+    # virtio disks in PCI order: vda root (dom0), vdb payload (dom0), vdc/vdd root and
+    # payload of the driver domain, vde/vdf root and payload of the client.
+    disks = [(root, True), (images["dom0"], False), (root, True), (images["dd"], False),
+             (root, True), (images["client"], False)]
+    for i, (img, snap) in enumerate(disks):
+        cmd += ["-drive", "if=none,id=vd%d,file=%s,format=raw,cache=unsafe%s"
+                % (i, img, ",snapshot=on" if snap else ""),
+                "-device", "virtio-blk-pci,drive=vd%d,addr=0x%x" % (i, 3 + i)]
+    # The driver domain's hardware (BDFs fixed, see tests/lab/xl/dd.cfg) and the peer's NIC,
+    # on one QEMU hub that reaches nothing outside this QEMU.
+    cmd += ["-drive", "if=none,id=nv0,file=%s,format=raw,cache=none,aio=threads" % nvme,
+            "-device", "nvme,serial=ddnvme0,drive=nv0,addr=0x10",
+            "-netdev", "hubport,id=h1,hubid=0",
+            "-device", "e1000,netdev=h1,mac=52:54:00:00:00:01,addr=0x11",
+            "-netdev", "hubport,id=h2,hubid=0",
+            "-device", "e1000,netdev=h2,mac=52:54:00:00:00:02,addr=0x12"]
+    cmd += ["-kernel", os.path.join(boot, "xen.elf"), "-append", xen_args,
+            "-initrd", "%s %s,%s" % (os.path.join(boot, "vmlinuz"), dom0_args,
+                                     os.path.join(boot, "initrd.img"))]
+    return cmd
+
+
+def monitor(rundir, command):
+    """One HMP command on QEMU's monitor socket; returns its reply."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(os.path.join(rundir, "monitor"))
+    data = b""
+    s.sendall(command.encode() + b"\n")
+    end = time.time() + 3
+    while time.time() < end:
+        try:
+            chunk = s.recv(4096)
+        except socket.timeout:
+            break
+        if not chunk:
+            break
+        data += chunk
+        if data.count(b"(qemu)") >= 2:
+            break
+    s.close()
+    return data.decode(errors="replace")
+
+
+def extract(img, dest):
+    """Copy out/ from a payload image to dest without mounting it."""
+    tmp = dest + ".x"
+    os.makedirs(tmp, exist_ok=True)
+    subprocess.run(["debugfs", "-R", "rdump /out %s" % tmp, img],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if os.path.isdir(os.path.join(tmp, "out")):
+        os.makedirs(dest, exist_ok=True)
+        for f in os.listdir(os.path.join(tmp, "out")):
+            os.rename(os.path.join(tmp, "out", f), os.path.join(dest, f))
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def tail(path, n=25):
+    try:
+        with open(path, errors="replace") as f:
+            return f.readlines()[-n:]
+    except OSError:
+        return []
+
+
+def run(args):
+    t0 = time.time()
+    cache = os.path.join(TOP, "build", "lab")
+    log(t0, "root image (cached under build/lab)")
+    root, boot = root_image(cache)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    rundir = os.path.join(cache, "runs", "%s-%s" % (stamp, args.scenario))
+    os.makedirs(rundir)
+    latest = os.path.join(cache, "runs", "latest")
+    if os.path.islink(latest):
+        os.unlink(latest)
+    os.symlink(os.path.basename(rundir), latest)
+    conf = {"SCENARIO": args.scenario, "MACHINE": args.machine, "STACK": args.stack,
+            "REPS": str(args.reps), "RUNTIME": str(args.runtime),
+            "HAS_IOMMU": "1" if MACHINES[args.machine][1] else "0",
+            "ONLY": args.only or ""}
+    images = make_payload(rundir, conf)
+    cmd = qemu_cmd(args, rundir, root, boot, images)
+    with open(os.path.join(rundir, "qemu.cmd"), "w") as f:
+        f.write(" ".join(cmd) + "\n")
+    log(t0, "booting Xen in QEMU (%s, -cpu %s); logs in %s" % (args.machine, args.cpu, rundir))
+    serial = open(os.path.join(rundir, "serial.log"), "w")
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, bufsize=0)
+    os.set_blocking(proc.stdout.fileno(), False)
+    results, step, last_mark, done, buf = [], "boot", time.time(), False, b""
+    limit = args.timeout or SCENARIO_TIMEOUT.get(args.scenario, 1800)
+    timed_out = None
+    while True:
+        chunk = None
+        try:
+            chunk = proc.stdout.read(65536)
+        except BlockingIOError:
+            pass
+        if chunk:
+            buf += chunk
+            *lines, buf = buf.split(b"\n")
+            for raw in lines:
+                line = raw.decode(errors="replace").rstrip("\r")
+                serial.write(line + "\n")
+                if args.verbose:
+                    print(line, flush=True)
+                m = MARK.search(line)
+                if not m:
+                    continue
+                last_mark = time.time()
+                kind, rest = m.group(1), m.group(2)
+                if kind == "step":
+                    step = rest
+                    log(t0, "step: " + rest)
+                elif kind == "result":
+                    verdict, _, what = rest.partition(" ")
+                    results.append((verdict, what))
+                    log(t0, "%s %s" % (verdict, what))
+                elif kind == "throttle":
+                    # throttle <bps> <iops>: QEMU's drive throttling on the NVMe
+                    bps, iops = rest.split()[:2]
+                    r = monitor(rundir, "block_set_io_throttle nv0 %s 0 0 %s 0 0" % (bps, iops))
+                    log(t0, "nvme throttle bps=%s iops=%s%s" % (bps, iops,
+                        " (monitor: %s)" % r.strip()[-200:] if "rror" in r else ""))
+                elif kind == "info":
+                    log(t0, rest)
+                elif kind == "done":
+                    done = True
+            serial.flush()
+        elif proc.poll() is not None:
+            break
+        else:
+            time.sleep(0.2)
+        now = time.time()
+        if not timed_out and now - t0 > limit:
+            timed_out = "the scenario's %d s limit" % limit
+        if not timed_out and now - last_mark > STALL_TIMEOUT:
+            timed_out = "no progress for %d s" % STALL_TIMEOUT
+        if timed_out:
+            log(t0, "TIMEOUT in step '%s' (%s): stopping QEMU" % (step, timed_out))
+            proc.kill()
+            proc.wait()
+            break
+    serial.close()
+    out = os.path.join(rundir, "out")
+    extract(images["dom0"], out)
+    for name in ("dd", "client"):
+        extract(images[name], os.path.join(out, name))
+    if not done:
+        guest = step.split(":")[0] if ":" in step else "dom0"
+        print("lab: the run did not finish: step '%s' (guest %s)%s" %
+              (step, guest, ", " + timed_out if timed_out else ", QEMU exited"), flush=True)
+        print("---- last lines of serial.log (Xen + dom0 console):")
+        sys.stdout.writelines(tail(os.path.join(rundir, "serial.log")))
+        for g in ("dd", "client"):
+            p = os.path.join(out, "console", "guest-%s.log" % g)
+            if os.path.exists(p):
+                print("---- last lines of guest %s console (%s):" % (g, p))
+                sys.stdout.writelines(tail(p, 15))
+        results.append(("FAIL", "lab-run-completed: step '%s'" % step))
+    log(t0, "run finished; logs in %s" % rundir)
+    return rundir, results
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("scenario", choices=["check", "demo", "bench-blk", "bench-net"])
+    ap.add_argument("--machine", default=os.environ.get("LAB_MACHINE", "iommu"), choices=sorted(MACHINES))
+    ap.add_argument("--cpu", default=os.environ.get("LAB_CPU", "qemu64,+npt"))
+    ap.add_argument("--stack", default=os.environ.get("LAB_STACK", "upstream"),
+                    help="which split drivers serve the client (upstream)")
+    ap.add_argument("--mem-mb", type=int, default=3072)
+    ap.add_argument("--dom0-mb", type=int, default=1024)
+    ap.add_argument("--nvme-mb", type=int, default=2048)
+    ap.add_argument("--reps", type=int, default=int(os.environ.get("LAB_REPS", "3")))
+    ap.add_argument("--runtime", type=int, default=int(os.environ.get("LAB_RUNTIME", "10")),
+                    help="seconds per benchmark figure")
+    ap.add_argument("--only", default=os.environ.get("LAB_ONLY", ""),
+                    help="run only the lab tests whose name contains this")
+    ap.add_argument("--timeout", type=int, default=0)
+    ap.add_argument("-v", "--verbose", action="store_true", help="print the serial console")
+    ap.add_argument("--results", help="append PASS/FAIL lines to this file")
+    args = ap.parse_args()
+    rundir, results = run(args)
+    if args.results:
+        with open(args.results, "a") as f:
+            for v, what in results:
+                f.write("%s lab: %s\n" % (v, what))
+    if args.scenario.startswith("bench-") or args.scenario == "demo":
+        kind = "net" if args.scenario in ("bench-net", "demo") else "blk"
+        try:
+            path = benchlib.write_bench(kind, os.path.join(rundir, "out"), os.path.join(TOP, "build", "bench"),
+                                        demo=args.scenario == "demo")
+            print(benchlib.table(path), flush=True)
+        except (OSError, ValueError, KeyError) as e:
+            print("lab: no %s figures from this run: %s" % (kind, e))
+            results.append(("FAIL", "bench figures"))
+    failed = [r for r in results if r[0] != "PASS"]
+    return 1 if failed or not results else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Unit tests of the lab's benchmark arithmetic (tests/lab/benchlib.py).
+
+Prints 'PASS name' / 'FAIL name: reason' per case, like every ddstack unit test.
+"""
+import json
+import os
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lab"))
+import benchlib  # noqa: E402
+
+failed = 0
+
+
+def case(name, fn):
+    global failed
+    try:
+        fn()
+        print("PASS benchlib-%s" % name)
+    except Exception as e:  # a failed assertion or a crash both fail the case
+        failed += 1
+        print("FAIL benchlib-%s: %s: %s" % (name, type(e).__name__, e))
+
+
+def snap(now, **cpu):
+    return "now %d\n" % now + "".join("%d %s %d 1\n" % (i, d, v) for i, (d, v) in enumerate(cpu.items()))
+
+
+def make_run(tmp, figures):
+    """figures: {id: (pre, post, out)} -> an out/ folder like dom0 writes."""
+    os.makedirs(os.path.join(tmp, "bench"))
+    for fid, (pre, post, out) in figures.items():
+        for ext, text in (("pre", pre), ("post", post), ("out", out)):
+            with open(os.path.join(tmp, "bench", "%s.%s" % (fid, ext)), "w") as f:
+                f.write(text)
+    with open(os.path.join(tmp, "cap.txt"), "w") as f:
+        f.write("net 100mbit\nblk_bps 1000\nblk_iops 10\nreps 3\nruntime 10\n")
+
+
+def t_xen_cpu():
+    wall, cpu = benchlib.xen_cpu({"now": 0, "dd": 1_000_000_000, "client": 0},
+                                 {"now": 2_000_000_000, "dd": 2_000_000_000, "client": 500_000_000})
+    assert wall == 2.0, wall
+    assert cpu == {"dd": 1.0, "client": 0.5}, cpu
+
+
+def t_median_spread():
+    assert benchlib.median_spread([10, 12, 11]) == (11, round(2 / 11, 3))
+    assert benchlib.median_spread([None, None]) == (None, None)
+    assert benchlib.median_spread([5, None, 7]) == (6, round(2 / 6, 3))
+
+
+def t_parse_netperf():
+    n = benchlib.parse_netperf("netperf TCP_STREAM 512.5,10^6bits/s,90.1,40.2,28.8,12.9")
+    assert n["thr"] == 512.5 and n["cpu_local"] == 90.1 and n["sd_local"] == 28.8, n
+    for bad in ("", "fio x=1", "netperf TCP_RR 1,2"):
+        try:
+            benchlib.parse_netperf(bad)
+        except ValueError:
+            continue
+        raise AssertionError("accepted %r" % bad)
+
+
+def t_parse_fio():
+    f = benchlib.parse_fio("fio read_kbs=1024 read_iops=256 write_kbs=0 write_iops=0 usr=1.5% sys=20%")
+    assert f["read_iops"] == 256 and f["usr"] == 1.5 and f["sys"] == 20, f
+
+
+def t_net_json():
+    with tempfile.TemporaryDirectory() as tmp:
+        figs = {}
+        for rep, thr in enumerate((100.0, 120.0, 110.0), 1):
+            figs["net.upstream.open.TCP_STREAM.%d" % rep] = (
+                snap(0, dd=0, client=0), snap(10_000_000_000, dd=5_000_000_000, client=5_000_000_000),
+                "junk\nnetperf TCP_STREAM %.1f,10^6bits/s,50,20,30,10\n" % thr)
+            figs["net.native.open.TCP_STREAM.%d" % rep] = (
+                snap(0, dd=0), snap(10_000_000_000, dd=5_000_000_000),
+                "netperf TCP_STREAM %.1f,10^6bits/s,50,20,30,10\n" % (thr * 2))
+        make_run(tmp, figs)
+        doc = benchlib.build("net", tmp)
+        up = doc["open"]["upstream"]["TCP_STREAM"]
+        assert up["mbps"] == 110.0, up
+        assert up["cpu_dd"] == 50.0 and up["cpu_client"] == 50.0, up
+        # 10 s of CPU over 110 Mbit/s for 10 s = 134277 KB
+        assert abs(up["sd_system_us_per_kb"] - 10e6 / (110e6 / 8 / 1024 * 10)) < 0.01, up
+        assert doc["open"]["native"]["TCP_STREAM"]["cpu_client"] is None
+        assert doc["ratios"]["open"]["upstream/native"]["TCP_STREAM"]["mbps"] == 0.5
+        json.dumps(doc)
+
+
+def t_blk_json():
+    with tempfile.TemporaryDirectory() as tmp:
+        figs = {}
+        for rep in (1, 2, 3):
+            figs["blk.native.capped.randread.%d" % rep] = (
+                snap(0, dd=0), snap(10_000_000_000, dd=2_000_000_000),
+                "fio read_kbs=4000 read_iops=1000 write_kbs=0 write_iops=0 usr=1% sys=9%\n")
+            figs["blk.native.capped.seqwrite.%d" % rep] = (
+                snap(0, dd=0), snap(10_000_000_000, dd=1_000_000_000),
+                "fio read_kbs=0 read_iops=0 write_kbs=%d write_iops=10 usr=1%% sys=9%%\n" % (1000 * rep))
+        make_run(tmp, figs)
+        doc = benchlib.build("blk", tmp)
+        row = doc["capped"]["native"]
+        assert row["iops_4k_randread"] == 1000, row
+        assert row["cpu_dd"] == 20.0, row
+        assert row["cpu_us_per_io_4k"] == 200.0, row   # 2 s of CPU / 10000 IOs
+        assert row["mbps_seq_write"] == 2.048, row
+        assert row["spread"]["mbps_seq_write"] == 1.0, row
+        assert doc["cap"]["capped"]["nvme_iops"] == "10"
+
+
+def t_missing_figures():
+    with tempfile.TemporaryDirectory() as tmp:
+        make_run(tmp, {})
+        try:
+            benchlib.build("blk", tmp)
+        except ValueError:
+            return
+        raise AssertionError("an empty run produced a benchmark file")
+
+
+for n, f in sorted(globals().items()):
+    if n.startswith("t_") and callable(f):
+        case(n[2:].replace("_", "-"), f)
+sys.exit(1 if failed else 0)
