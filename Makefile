@@ -40,7 +40,7 @@ check: all
 	tests/run unit lab
 
 demo: all
-	tests/lab/lab.py demo
+	tests/lab/lab.py --reps 1 demo
 
 bench-blk bench-net: all
 	tests/lab/lab.py $@

@@ -38,7 +38,10 @@ def xen_cpu(pre, post):
 
 
 def parse_netperf(line):
-    """'netperf TEST thr,units,lcpu,rcpu,lsd,rsd' -> dict."""
+    """'netperf TEST thr,units,lcpu,rcpu,lsd,rsd[,remote_bytes_recvd,elapsed_s]' -> dict.
+
+    For UDP_STREAM the figure is what the receiver got (bytes received over the
+    elapsed time), not what the sender pushed into its socket."""
     w = line.split(None, 2)
     if len(w) < 3 or w[0] != "netperf":
         raise ValueError("not a netperf line: %r" % line)
@@ -46,8 +49,11 @@ def parse_netperf(line):
     if len(f) < 6:
         raise ValueError("short netperf line: %r" % line)
     num = [float(x) if x.strip() not in ("", "nan") else None for x in (f[0], f[2], f[3], f[4], f[5])]
-    return {"test": w[1], "thr": num[0], "units": f[1], "cpu_local": num[1],
-            "cpu_remote": num[2], "sd_local": num[3], "sd_remote": num[4]}
+    n = {"test": w[1], "thr": num[0], "units": f[1], "cpu_local": num[1],
+         "cpu_remote": num[2], "sd_local": num[3], "sd_remote": num[4]}
+    if w[1] == "UDP_STREAM" and len(f) >= 8 and float(f[7]) > 0:
+        n["thr"] = float(f[6]) * 8 / float(f[7]) / 1e6
+    return n
 
 
 def parse_fio(line):

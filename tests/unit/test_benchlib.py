@@ -55,6 +55,8 @@ def t_median_spread():
 def t_parse_netperf():
     n = benchlib.parse_netperf("netperf TCP_STREAM 512.5,10^6bits/s,90.1,40.2,28.8,12.9")
     assert n["thr"] == 512.5 and n["cpu_local"] == 90.1 and n["sd_local"] == 28.8, n
+    u = benchlib.parse_netperf("netperf UDP_STREAM 900,10^6bits/s,90,40,1,1,125000000,2.0")
+    assert u["thr"] == 500.0, u   # received, not sent
     for bad in ("", "fio x=1", "netperf TCP_RR 1,2"):
         try:
             benchlib.parse_netperf(bad)
