@@ -13,7 +13,7 @@ KDIR	?= /usr/src/linux-headers-$(KVER)
 W	?= 1
 CC	?= gcc
 CFLAGS	?= -O2 -g -Wall -Wextra -Werror
-TOOLS	:= tools/ddstat
+TOOLS	:= tools/ddstat tools/ddblk-hostile
 
 .PHONY: all modules tools deps check unit lab demo bench-blk bench-net clean
 
@@ -26,6 +26,9 @@ tools: $(TOOLS)
 
 tools/ddstat: tools/ddstat.c
 	$(CC) $(CFLAGS) -o $@ $< -lxenctrl -lxenstore
+
+tools/ddblk-hostile: tools/ddblk-hostile.c
+	$(CC) $(CFLAGS) -o $@ $< -lxenstore -lxengnttab -lxenevtchn
 
 deps:
 	tests/deps.sh

@@ -61,16 +61,16 @@ def make_payload(rundir, conf):
             if f.endswith(".ko"):
                 shutil.copy(os.path.join(TOP, d, f), mods)
     os.makedirs(os.path.join(tree, "tools"))
-    for f in ("ddstat",):
+    for f in sorted(os.listdir(os.path.join(TOP, "tools"))):
         p = os.path.join(TOP, "tools", f)
-        if os.path.exists(p):
+        if os.access(p, os.X_OK) and not os.path.isdir(p):
             shutil.copy(p, os.path.join(tree, "tools"))
     os.makedirs(os.path.join(tree, "out"))
     with open(os.path.join(tree, "run.conf"), "w") as f:
         for k, v in sorted(conf.items()):
             f.write("%s='%s'\n" % (k, v))
     images = {}
-    for name, size in (("dom0", "256M"), ("dd", "64M"), ("client", "64M")):
+    for name, size in (("dom0", "256M"), ("dd", "64M"), ("client", "64M"), ("hostile", "64M")):
         img = os.path.join(rundir, "payload-%s.img" % name)
         sh(["mke2fs", "-q", "-F", "-t", "ext2", "-d", tree, img, size])
         images[name] = img
@@ -91,9 +91,9 @@ def qemu_cmd(args, rundir, root, boot, images):
            "-smp", "2", "-m", str(args.mem_mb)] + mach
     cmd += ["-serial", "stdio", "-monitor", "unix:%s,server,nowait" % os.path.join(rundir, "monitor")]
     # virtio disks in PCI order: vda root (dom0), vdb payload (dom0), vdc/vdd root and
-    # payload of the driver domain, vde/vdf root and payload of the client.
+    # payload of the driver domain, vde/vdf of the client, vdg/vdh of the hostile guest.
     disks = [(root, True), (images["dom0"], False), (root, True), (images["dd"], False),
-             (root, True), (images["client"], False)]
+             (root, True), (images["client"], False), (root, True), (images["hostile"], False)]
     for i, (img, snap) in enumerate(disks):
         cmd += ["-drive", "if=none,id=vd%d,file=%s,format=raw,cache=unsafe%s"
                 % (i, img, ",snapshot=on" if snap else ""),
@@ -167,7 +167,7 @@ def run(args):
     if os.path.islink(latest):
         os.unlink(latest)
     os.symlink(os.path.basename(rundir), latest)
-    conf = {"SCENARIO": args.scenario, "MACHINE": args.machine, "STACK": args.stack,
+    conf = {"SCENARIO": args.scenario, "MACHINE": args.machine,
             "REPS": str(args.reps), "RUNTIME": str(args.runtime),
             "HAS_IOMMU": "1" if MACHINES[args.machine][1] else "0",
             "ONLY": args.only or ""}
@@ -237,7 +237,7 @@ def run(args):
     serial.close()
     out = os.path.join(rundir, "out")
     extract(images["dom0"], out)
-    for name in ("dd", "client"):
+    for name in ("dd", "client", "hostile"):
         extract(images[name], os.path.join(out, name))
     if not done:
         guest = step.split(":")[0] if ":" in step else "dom0"
@@ -245,7 +245,7 @@ def run(args):
               (step, guest, ", " + timed_out if timed_out else ", QEMU exited"), flush=True)
         print("---- last lines of serial.log (Xen + dom0 console):")
         sys.stdout.writelines(tail(os.path.join(rundir, "serial.log")))
-        for g in ("dd", "client"):
+        for g in ("dd", "client", "hostile"):
             p = os.path.join(out, "console", "guest-%s.log" % g)
             if os.path.exists(p):
                 print("---- last lines of guest %s console (%s):" % (g, p))
@@ -260,8 +260,6 @@ def main():
     ap.add_argument("scenario", choices=["check", "demo", "bench-blk", "bench-net"])
     ap.add_argument("--machine", default=os.environ.get("LAB_MACHINE", "iommu"), choices=sorted(MACHINES))
     ap.add_argument("--cpu", default=os.environ.get("LAB_CPU", "qemu64,+npt"))
-    ap.add_argument("--stack", default=os.environ.get("LAB_STACK", "upstream"),
-                    help="which split drivers serve the client (upstream)")
     ap.add_argument("--mem-mb", type=int, default=3072)
     ap.add_argument("--dom0-mb", type=int, default=1024)
     ap.add_argument("--nvme-mb", type=int, default=2048)

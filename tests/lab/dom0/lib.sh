@@ -36,7 +36,7 @@ gexec() {
 	GOUT=
 	dom=$(xl domid $g 2>/dev/null) || { GOUT="guest $g is not running"; return 2; }
 	p=/local/domain/$dom/data/lab
-	SEQ=$((SEQ + 1))
+	SEQ=$(date +%s%N)	# unique even for gexec run in a background subshell
 	xenstore-write $p/cmd "$*" && xenstore-write $p/seq $SEQ || { GOUT="xenstore"; return 2; }
 	end=$(($(date +%s) + t))
 	while :; do
@@ -69,6 +69,42 @@ check() {
 	guest_tail $g 10
 	result FAIL $name "$(echo "$GOUT" | grep -m1 FAILED || echo "$GOUT" | tail -n1)"
 	return 1
+}
+
+# dcheck NAME CMD...: a test step run in dom0 itself, recorded as PASS or FAIL.
+dcheck() {
+	local name=$1 out rc
+	shift
+	want "$name" || return 0
+	step "dom0: $name"
+	out=$("$@" 2>&1)
+	rc=$?
+	echo "== dom0 $* -> rc $rc" >>$OUT/gexec.log
+	echo "$out" >>$OUT/gexec.log
+	if [ $rc = 0 ]; then
+		result PASS $name "$(echo "$out" | tail -n1 | cut -c1-120)"
+		return 0
+	fi
+	echo "$out" | tail -n 15
+	result FAIL $name "$(echo "$out" | tail -n1 | cut -c1-160)"
+	return 1
+}
+
+# The client's disk from the driver domain, as client.cfg declares it.
+dd_disk_spec() {
+	grep -o '"format=raw,vdev=xvdb[^"]*"' /lab/tests/lab/xl/client.cfg | tr -d '"'
+}
+
+# blk_attach SPEC / blk_detach VDEV: hot-plug a client disk with xl, as an admin would.
+xl_attach() {
+	timeout 120 xl block-attach $1 "$2" 2>&1 || { echo "xl block-attach $1 '$2' failed"; return 1; }
+	echo "attached $2 to $1"
+}
+blk_attach() { xl_attach client "$1"; }
+blk_detach() {
+	timeout 120 xl block-detach client "$1" 2>&1 || { echo "xl block-detach $1 failed"; return 1; }
+	gexec client 90 client_disk_gone $1 || { echo "$GOUT"; return 1; }
+	echo "detached $1"
 }
 
 # dom0 as the lab's host: Xen's daemons, the passthrough devices, the peer NIC.
@@ -172,6 +208,7 @@ bench() {
 
 finish() {
 	step "dom0: shutting the guests down"
+	gstop hostile
 	gstop client
 	gstop dd
 	cp /var/log/xen/*.log $OUT/ 2>/dev/null

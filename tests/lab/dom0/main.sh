@@ -4,14 +4,9 @@
 . /lab/tests/lab/guest/do.sh
 . /lab/tests/lab/dom0/lib.sh
 
-# Which modules serve the client (STACK=upstream: Linux's own split drivers).
-case "$STACK" in
-upstream) DD_MODULES=""; CLIENT_MODULES="" ;;
-*) DD_MODULES=${DD_MODULES:-}; CLIENT_MODULES=${CLIENT_MODULES:-} ;;
-esac
 NET_CAP=${NET_CAP:-100mbit}		# capped regime: the wire
-BLK_CAP_BPS=${BLK_CAP_BPS:-31457280}	# capped regime: the NVMe, 30 MiB/s
-BLK_CAP_IOPS=${BLK_CAP_IOPS:-1500}	# and 1500 IOPS
+BLK_CAP_BPS=${BLK_CAP_BPS:-20971520}	# capped regime: the NVMe, 20 MiB/s
+BLK_CAP_IOPS=${BLK_CAP_IOPS:-100}	# and 100 IOPS (the lab's NVMe does ~150 open)
 REGIMES=${REGIMES:-open capped}
 NET_TESTS=${NET_TESTS:-TCP_STREAM TCP_MAERTS TCP_RR UDP_STREAM}
 BLK_TESTS=${BLK_TESTS:-seqwrite seqread randread}
@@ -23,10 +18,92 @@ dd_up() {
 	check native-drivers-probe dd 120 dd_native_probe || return 1
 }
 serve_client() {
-	check backends-ready dd 120 dd_backends $STACK "'$DD_MODULES'" || return 1
+	check backends-ready dd 120 dd_backends upstream || return 1
 	gstart client || { result FAIL client-boots "$STEP"; return 1; }
 	result PASS client-boots
-	check client-devices client 180 client_setup $STACK "'$CLIENT_MODULES'"
+	check client-devices client 180 client_setup
+}
+
+# Move the client's disk from upstream's block drivers to ddstack's:
+# xvdb is detached, the driver domain swaps xen-blkback for ddblkback, and
+# with INTEROP=1 upstream xen-blkfront first runs against ddblkback.
+blk_to_ddstack() {
+	local spec
+	spec=$(dd_disk_spec)
+	dcheck blk-detach-upstream blk_detach xvdb || return 1
+	check ddblkback-load dd 60 blk_backend ddstack || return 1
+	if [ "${INTEROP:-0}" = 1 ]; then
+		dcheck interop-blkfront-ddblkback-attach blk_attach "$spec" &&
+		check interop-blkfront-ddblkback-disk client 90 client_disk xvdb 51728 vbd &&
+		check interop-blkfront-ddblkback-fio client 900 fio_verify /dev/xvdb randwrite 32M
+		dcheck interop-blkfront-ddblkback-detach blk_detach xvdb || return 1
+	fi
+	check ddblkfront-load client 60 blk_frontend ddstack || return 1
+	dcheck ddstack-attach blk_attach "$spec" || return 1
+	check ddstack-disk client 90 client_disk xvdb 51728 ddblkfront
+}
+
+# The same data read back in the driver domain, straight from the NVMe.
+blk_reread() {
+	local name=ddstack-dd-reread a b
+	want $name || return 0
+	step "client: $name"
+	gexec client 120 blk_write /dev/xvdb 1024 8 && a=$(echo "$GOUT" | grep -o '^[0-9a-f]\{64\}')
+	gexec dd 120 blk_read /dev/nvme0n1 1024 8 && b=$(echo "$GOUT" | grep -o '^[0-9a-f]\{64\}')
+	if [ -n "$a" ] && [ "$a" = "$b" ]; then
+		result PASS $name "8 MiB at 1 GiB, sha256 ${a:0:16}"
+	else
+		result FAIL $name "client wrote ${a:0:16}, driver domain read ${b:0:16}"
+	fi
+}
+
+# ddblkfront against upstream xen-blkback in dom0, on a RAM disk.
+blk_interop_dom0() {
+	want interop-ddblkfront-blkback || return 0
+	modprobe brd rd_nr=1 rd_size=131072
+	dcheck interop-ddblkfront-blkback-attach blk_attach "phy:/dev/ram0,xvdc,w" &&
+	check interop-ddblkfront-blkback-disk client 90 client_disk xvdc 51744 ddblkfront &&
+	check interop-ddblkfront-blkback-fio client 900 fio_verify /dev/xvdc randwrite 32M
+	dcheck interop-ddblkfront-blkback-detach blk_detach xvdc
+}
+
+# A hostile frontend (tools/ddblk-hostile, in its own guest) against ddblkback
+# on a file-backed disk, while the client's fio verify runs on its own disk.
+blk_hostile() {
+	local spec="format=raw,vdev=xvdb,access=rw,backend=dd,target=/var/tmp/hostile.img"
+	want blk-hostile || return 0
+	gstart hostile || { result FAIL hostile-boots "$STEP"; return 1; }
+	result PASS hostile-boots
+	check hostile-prepare-dd dd 60 "truncate -s 64M /var/tmp/hostile.img && echo ok" &&
+	check hostile-prepare hostile 60 hostile_prepare &&
+	dcheck hostile-attach xl_attach hostile "$spec" || return 1
+	step "client + hostile: blk-hostile"
+	(gexec client 900 fio_verify /dev/xvdb randwrite 64M; echo "$? $GOUT" >/tmp/neighbour.out) &
+	local pid=$!
+	gexec hostile 240 "/lab/tools/ddblk-hostile --seconds 90 51728"
+	local rc=$? out=$GOUT
+	echo "$out" | grep -E '^class|^hostile' | sed 's/^/  /'
+	wait $pid
+	[ $rc = 0 ] && result PASS blk-hostile "$(echo "$out" | grep '^hostile:')" ||
+		result FAIL blk-hostile "rc $rc: $(echo "$out" | grep -E 'FAIL|^hostile:' | head -n 3 | tr '\n' ' ')"
+	local n
+	n=$(cut -d' ' -f1 /tmp/neighbour.out)
+	[ "$n" = 0 ] && result PASS blk-hostile-neighbour-fio "client fio verify during the attack" ||
+		result FAIL blk-hostile-neighbour-fio "$(tail -c 300 /tmp/neighbour.out)"
+	check blk-hostile-dd-alive dd 30 kernel_clean
+	gstop hostile
+}
+
+scenario_check_ddstack_blk() {
+	INTEROP=1 blk_to_ddstack || return
+	check ddstack-fio-verify-random client 900 fio_verify /dev/xvdb randwrite 48M
+	check ddstack-fio-verify-seq client 900 fio_verify /dev/xvdb write 96M
+	blk_reread
+	blk_interop_dom0
+	blk_hostile
+	dcheck ddstack-detach blk_detach xvdb
+	check ddstack-dd-kernel-clean dd 30 kernel_clean
+	check ddstack-client-kernel-clean client 30 kernel_clean
 }
 
 # A file each way between the client and the peer, compared by sha256.
@@ -57,10 +134,15 @@ net_sha256() {
 }
 
 CHECK_TESTS="dd-boots native-drivers-probe native-net backends-ready client-boots client-devices
-blk-fio-verify-random blk-fio-verify-seq net-ping-peer net-tcp-sha256 net-netperf"
+blk-fio-verify-random blk-fio-verify-seq net-ping-peer net-tcp-sha256 net-netperf
+blk-detach-upstream ddblkback-load interop-blkfront-ddblkback-fio ddblkfront-load ddstack-attach
+ddstack-disk ddstack-fio-verify-random ddstack-fio-verify-seq ddstack-dd-reread
+interop-ddblkfront-blkback-fio blk-hostile blk-hostile-neighbour-fio blk-hostile-dd-alive
+ddstack-detach ddstack-dd-kernel-clean ddstack-client-kernel-clean"
 
 scenario_check() {
 	dd_up || return
+	gexec dd 60 fio_bench /dev/nvme0n1 randread 5 && info "dd native nvme 4k randread: $GOUT"
 	check native-net dd 60 dd_net_native
 	serve_client || return
 	check blk-fio-verify-random client 900 fio_verify /dev/xvdb randwrite 48M
@@ -68,6 +150,7 @@ scenario_check() {
 	check net-ping-peer client 60 "ping -c 5 -i 0.3 $PEER_IP"
 	net_sha256
 	check net-netperf client 120 net_bench TCP_STREAM 5
+	scenario_check_ddstack_blk
 }
 
 # bench_rows KIND ROW GUEST: every test, regime and repetition of one row.
@@ -102,13 +185,16 @@ scenario_bench() {
 		echo "blk_iops $BLK_CAP_IOPS"
 		echo "reps $REPS"
 		echo "runtime $RUNTIME"
-		echo "stack $STACK"
 	} >$OUT/cap.txt
 	dd_up || return
 	check native-net dd 60 dd_net_native || return
 	bench_rows $kind native dd
 	serve_client || return
-	bench_rows $kind $STACK client
+	bench_rows $kind upstream client
+	if [ $kind = blk ]; then
+		blk_to_ddstack || return
+		bench_rows blk ddstack client
+	fi
 	result PASS bench-$kind-complete
 }
 

@@ -54,15 +54,34 @@ dd_net_native() {
 	echo "native: $nic $DD_IP reaches the peer"
 }
 
-# Driver domain: serve clients with the given backends (upstream | ddstack):
-# the NIC moves into bridge br0, xl devd runs the hotplug scripts.
-dd_backends() {
-	stack=$1
-	modprobe -a xen-gntdev xen-evtchn xen-privcmd xen-gntalloc bridge || die "modprobe xen"
-	case "$stack" in
-	upstream) modprobe -a xen-blkback xen-netback || die "upstream backends" ;;
-	*) for m in $2; do insmod /lab/modules/$m.ko || die "insmod $m"; done ;;
+# Load ddstack modules from the payload, skipping those already loaded.
+dd_insmod() {
+	for m in "$@"; do
+		lsmod | grep -q "^$m " && continue
+		insmod /lab/modules/$m.ko || die "insmod $m: $(dmesg | tail -n 3)"
+	done
+}
+
+# Driver domain: which block backend serves clients: blk_backend upstream|ddstack.
+# The other one is unloaded (both register the "vbd" backend type).
+blk_backend() {
+	case "$1" in
+	upstream)
+		lsmod | grep -q '^ddblkback ' && { rmmod ddblkback || die "rmmod ddblkback"; }
+		modprobe xen-blkback || die "modprobe xen-blkback" ;;
+	ddstack)
+		lsmod | grep -q '^xen_blkback ' && { rmmod xen-blkback || die "rmmod xen-blkback"; }
+		dd_insmod ddcore ddblkback ;;
 	esac
+	lsmod | grep -E 'blkback' || true
+}
+
+# Driver domain: serve clients (block backend upstream|ddstack): the NIC moves
+# into bridge br0 and xl devd runs the hotplug scripts.
+dd_backends() {
+	modprobe -a xen-gntdev xen-evtchn xen-privcmd xen-gntalloc bridge xen-netback ||
+		die "modprobe xen"
+	blk_backend $1
 	nic=$(nic_by_mac 52:54:00:00:00:01) || die "no e1000 netdev"
 	ip addr flush dev $nic
 	ip link add br0 type bridge 2>/dev/null
@@ -72,16 +91,12 @@ dd_backends() {
 	setsid xl devd -F >/lab/out/devd.log 2>&1 </dev/null &
 	sleep 1
 	pgrep -f "xl devd" >/dev/null || die "xl devd did not start: $(tail -5 /lab/out/devd.log)"
-	lsmod | grep -E 'blkback|netback|^dd' || true
-	echo "backends ($stack) ready, bridge br0 = $nic"
+	echo "backends ($1) ready, bridge br0 = $nic"
 }
 
 # Client: its disk and NIC from the driver domain appear and work.
 client_setup() {
-	case "$1" in
-	upstream) modprobe -a xen-blkfront xen-netfront || die "upstream frontends" ;;
-	*) for m in $2; do insmod /lab/modules/$m.ko || die "insmod $m"; done ;;
-	esac
+	modprobe -a xen-blkfront xen-netfront || die "frontends"
 	wait_for '[ -b /dev/xvdb ]' 60 || die "no /dev/xvdb from the driver domain"
 	wait_for 'nic_by_mac 00:16:3e:00:00:33 >/dev/null' 60 || die "no vif netdev"
 	nic=$(nic_by_mac 00:16:3e:00:00:33)
@@ -89,6 +104,66 @@ client_setup() {
 	wait_for "ping -c1 -W1 $PEER_IP >/dev/null" 60 || die "peer not reachable"
 	echo "client: xvdb $(cat /sys/block/xvdb/size) sectors, $nic $CLIENT_IP"
 	lsmod | grep -E 'blkfront|netfront|^dd' || true
+}
+
+# Client: which frontend takes the disks attached from now on:
+# blk_frontend upstream|ddstack. The lab's own boot disks stay on xen-blkfront,
+# so for ddstack new xen devices are not probed automatically: client_bind
+# hands each to ddblkfront.
+blk_frontend() {
+	case "$1" in
+	upstream) echo 1 >/sys/bus/xen/drivers_autoprobe ;;
+	ddstack) dd_insmod ddcore ddblkfront && echo 0 >/sys/bus/xen/drivers_autoprobe ;;
+	esac
+	echo "xen autoprobe $(cat /sys/bus/xen/drivers_autoprobe)"
+}
+
+# Client: wait for a disk attached by dom0: client_disk NAME VDEV [DRIVER]
+# (DRIVER given: bind the xen device to it first).
+client_disk() {
+	wait_for "[ -e /sys/bus/xen/devices/vbd-$2 ]" 60 || die "no xen device vbd-$2"
+	if [ -n "${3:-}" ]; then
+		echo vbd-$2 >/sys/bus/xen/drivers/$3/bind || die "bind vbd-$2 to $3"
+	fi
+	wait_for "[ -b /dev/$1 ]" 60 || die "no /dev/$1: $(dmesg | tail -n 5)"
+	drv=$(basename "$(readlink /sys/bus/xen/devices/vbd-$2/driver)")
+	echo "$1: $(cat /sys/block/$1/size) sectors, driver $drv"
+	[ -z "${3:-}" ] || [ "$drv" = "$3" ] || die "vbd-$2 is on $drv, not $3"
+}
+
+# Client: the disk is gone after dom0 detached it: client_disk_gone NAME
+client_disk_gone() {
+	wait_for "[ ! -b /dev/$1 ]" 60 || die "/dev/$1 still there"
+	echo "$1 detached"
+}
+
+# No kernel trouble in this guest's log (oops, BUG, WARNING, lockups).
+kernel_clean() {
+	if dmesg | grep -E 'BUG:|Oops|WARNING:|general protection|Call Trace|soft lockup|hung_task'; then
+		die "kernel trouble in $(hostname): $(dmesg | grep -m1 -E 'BUG:|Oops|WARNING:|general protection|soft lockup|hung_task')"
+	fi
+	echo "$(hostname): kernel log clean"
+}
+
+# The hostile guest: grant and event devices, and no kernel frontend for new disks.
+hostile_prepare() {
+	modprobe -a xen-gntalloc xen-evtchn || die "modprobe"
+	echo 0 >/sys/bus/xen/drivers_autoprobe
+	echo "autoprobe off"
+}
+
+# Write COUNT MiB of random data at OFFSET MiB with O_DIRECT and fsync, print sha256:
+# blk_write DEV OFFSET COUNT
+blk_write() {
+	head -c $(($3 << 20)) /dev/urandom >/tmp/pattern.bin
+	dd if=/tmp/pattern.bin of=$1 bs=1M seek=$2 oflag=direct conv=fsync status=none ||
+		die "write $1"
+	sha256sum </tmp/pattern.bin
+}
+
+# Read COUNT MiB at OFFSET MiB with O_DIRECT and print sha256: blk_read DEV OFFSET COUNT
+blk_read() {
+	dd if=$1 bs=1M skip=$2 count=$3 iflag=direct status=none | sha256sum
 }
 
 # fio write then verify with crc32c: fio_verify DEV rw(randwrite|write) SIZE

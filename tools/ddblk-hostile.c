@@ -1,0 +1,938 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ddblk-hostile - a hostile blkif frontend, run as root inside a PV guest.
+ *
+ *	ddblk-hostile [--seconds N] [--only CLASS] <vdev-number>
+ *
+ * Attaches from user space (gntalloc, evtchn, xenbus) to the backend of the
+ * guest's vbd <vdev-number>, which no kernel frontend may have bound, and
+ * sends it classes of malformed requests.  The backend must answer each with
+ * an error status and keep serving: a correct read is run first and again
+ * at the end.  One line per class:
+ *	class <name>: sent N, ok A, error B, eopnotsupp C, no-answer D, verdict V
+ * then "hostile: N classes passed, M failed"; exit 0 only if none failed.
+ * A class fails on a missing answer (5 s), an unexpected status or an id
+ * never sent.  ring-overflow runs last and always passes: that the backend
+ * domain survived it is for the caller to check.  --seconds bounds setup and
+ * the classes; the closing valid-read, ring-overflow and the close to state
+ * Closed, always written on exit, add at most about 15 s.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <xenevtchn.h>
+#include <xengnttab.h>
+#include <xenstore.h>
+#include <xen/io/blkif.h>
+#include <xen/io/xenbus.h>
+
+/* ring.h leaves the barriers to its includer. */
+#undef xen_mb
+#undef xen_rmb
+#undef xen_wmb
+#define xen_mb()	__atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define xen_rmb()	__atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define xen_wmb()	__atomic_thread_fence(__ATOMIC_RELEASE)
+
+#define XPAGE		4096
+#define PROTOCOL	"x86_64-abi"
+#define REPLY_MS	5000		/* per class, for all its answers */
+#define SETUP_MS	30000		/* per xenbus state wait */
+#define MAX_BATCH	16
+#define NR_DATA		4		/* data pages 0..3 */
+#define PG_IND		4		/* indirect page: valid segments */
+#define PG_IND_GREF0	5		/* indirect page: segment gref 0 */
+#define PG_IND_RANGE	6		/* indirect page: first_sect > last_sect */
+#define NR_SHARED	7
+#define SEGS_PER_PAGE	(XPAGE / sizeof(struct blkif_request_segment))
+#define BAD_GREF	(1u << 20)	/* beyond any grant table in use */
+
+/*
+ * Request ids: magic in bits 48..63, batch number in 16..47, index in 0..7.
+ * Bits 8..15 are always zero and ignored in answers: the double-fetch thread
+ * writes nr_segments (byte 1 of a ring slot), which is also byte 1 of the id
+ * of a response the backend may have put in that slot meanwhile.
+ */
+#define ID_MAGIC	0xdd6b000000000000ULL
+#define ID_IGNORE	0x000000000000ff00ULL
+
+/* Statuses a request may get. */
+#define A_OK		1u
+#define A_ERR		2u
+#define A_EOP		4u
+#define A_OTHER		8u
+#define A_ANY		(A_OK | A_ERR | A_EOP | A_OTHER)
+
+struct hreq {
+	union {
+		struct blkif_request rw;
+		struct blkif_request_indirect ind;
+		struct blkif_request_discard disc;
+	} u;
+	const char *what;
+	unsigned int allow;
+};
+
+struct tally {
+	unsigned int sent, ok, err, eop, noans, bad;
+};
+
+static struct {
+	struct xs_handle *xs;
+	xengntshr_handle *gs;
+	xenevtchn_handle *xce;
+	char fe[64];
+	char *be;
+	unsigned int be_domid;
+	uint16_t handle;
+	evtchn_port_t port;
+	bool port_bound, touched;
+	blkif_sring_t *sring;
+	uint32_t ring_ref;
+	blkif_front_ring_t ring;
+	uint8_t *pages;
+	uint32_t refs[NR_SHARED];
+	uint8_t *ro_page;
+	uint32_t ro_ref;
+	uint64_t sectors;
+	unsigned int info, max_indirect;
+	bool ring_dead;
+	uint32_t seq;
+	uint64_t deadline;
+} g;
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static unsigned int budget_ms(unsigned int want)
+{
+	uint64_t now = now_ms();
+
+	if (now >= g.deadline)
+		return 0;
+	return g.deadline - now < want ? (unsigned int)(g.deadline - now) : want;
+}
+
+static int fail(const char *step)
+{
+	fprintf(stderr, "ddblk-hostile: %s: %s\n", step, strerror(errno));
+	return -1;
+}
+
+static bool xs_u64(const char *dir, const char *key, uint64_t *v)
+{
+	char path[256], *s, *end;
+	unsigned int len;
+	bool ok;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	s = xs_read(g.xs, XBT_NULL, path, &len);
+	if (!s)
+		return false;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	ok = !errno && end != s && !*end;
+	free(s);
+	return ok;
+}
+
+static unsigned int xs_uint(const char *dir, const char *key, unsigned int def)
+{
+	uint64_t v;
+
+	return xs_u64(dir, key, &v) && v <= UINT32_MAX ? (unsigned int)v : def;
+}
+
+static bool fe_write(xs_transaction_t t, const char *key, const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", g.fe, key);
+	g.touched = true;
+	if (xs_write(g.xs, t, path, val, strlen(val)))
+		return true;
+	fprintf(stderr, "ddblk-hostile: writing %s: %s\n", path, strerror(errno));
+	return false;
+}
+
+static bool fe_state(int state)
+{
+	char s[4];
+
+	snprintf(s, sizeof(s), "%d", state);
+	return fe_write(XBT_NULL, "state", s);
+}
+
+static int be_state(void)
+{
+	uint64_t v;
+
+	return xs_u64(g.be, "state", &v) && v < 32 ? (int)v : -1;
+}
+
+/* Poll the backend state until it is in @mask; return it, or -1. */
+static int wait_be(unsigned int mask, unsigned int ms)
+{
+	uint64_t end = now_ms() + ms;
+	int st;
+
+	for (;;) {
+		st = be_state();
+		if (st >= 0 && (mask & (1u << st)))
+			return st;
+		if (stop || now_ms() >= end)
+			return -1;
+		poll(NULL, 0, 100);
+	}
+}
+
+#define BIT(s)		(1u << XenbusState##s)
+
+static void kick(void)
+{
+	if (xenevtchn_notify(g.xce, g.port) < 0)
+		printf("  note: notify on port %u: %s\n", g.port, strerror(errno));
+}
+
+static void wait_event(int ms)
+{
+	struct pollfd p = { .fd = xenevtchn_fd(g.xce), .events = POLLIN };
+	xenevtchn_port_or_error_t port;
+
+	if (poll(&p, 1, ms) > 0 && (p.revents & POLLIN)) {
+		port = xenevtchn_pending(g.xce);
+		if (port >= 0 && xenevtchn_unmask(g.xce, port) < 0)
+			printf("  note: unmask port %d: %s\n", port, strerror(errno));
+	}
+}
+
+/* ---- attach and detach ---- */
+
+/* ring-ref, event-channel, protocol and Initialised, in one transaction. */
+static int publish(void)
+{
+	char ref[16], port[16], path[256];
+	xs_transaction_t t;
+	int i;
+
+	snprintf(ref, sizeof(ref), "%u", g.ring_ref);
+	snprintf(port, sizeof(port), "%u", g.port);
+	for (i = 0; i < 20; i++) {
+		t = xs_transaction_start(g.xs);
+		if (t == XBT_NULL)
+			return fail("xenstore transaction start");
+		/* Left by an earlier kernel frontend, these would change the layout. */
+		snprintf(path, sizeof(path), "%s/ring-page-order", g.fe);
+		xs_rm(g.xs, t, path);
+		snprintf(path, sizeof(path), "%s/multi-queue-num-queues", g.fe);
+		xs_rm(g.xs, t, path);
+		if (!fe_write(t, "ring-ref", ref) || !fe_write(t, "event-channel", port) ||
+		    !fe_write(t, "protocol", PROTOCOL) ||
+		    !fe_write(t, "feature-persistent", "0") || !fe_write(t, "state", "3")) {
+			xs_transaction_end(g.xs, t, true);
+			return -1;
+		}
+		if (xs_transaction_end(g.xs, t, false))
+			return 0;
+		if (errno != EAGAIN)
+			return fail("xenstore transaction end");
+	}
+	fprintf(stderr, "ddblk-hostile: xenstore transaction kept failing with EAGAIN\n");
+	return -1;
+}
+
+static void fill_indirect_pages(void)
+{
+	struct blkif_request_segment *ok = (void *)(g.pages + PG_IND * XPAGE);
+	struct blkif_request_segment *z = (void *)(g.pages + PG_IND_GREF0 * XPAGE);
+	struct blkif_request_segment *r = (void *)(g.pages + PG_IND_RANGE * XPAGE);
+	unsigned int i;
+
+	memset(g.pages, 0, (size_t)NR_SHARED * XPAGE);
+	for (i = 0; i < SEGS_PER_PAGE; i++) {
+		ok[i] = (struct blkif_request_segment){ g.refs[i % NR_DATA], 0, 7 };
+		z[i] = (struct blkif_request_segment){ 0, 0, 7 };
+		r[i] = (struct blkif_request_segment){ g.refs[i % NR_DATA], 7, 0 };
+	}
+}
+
+static int attach(const char *vdev)
+{
+	char path[96], *dom;
+	uint64_t v;
+	int st;
+
+	snprintf(g.fe, sizeof(g.fe), "device/vbd/%s", vdev);
+	g.handle = (uint16_t)strtoul(vdev, NULL, 10);
+	g.xs = xs_open(0);
+	if (!g.xs)
+		return fail("xs_open (is /dev/xen/xenbus there?)");
+	dom = xs_read(g.xs, XBT_NULL, "domid", &(unsigned int){ 0 });
+	printf("hostile: dom %s vbd %s\n", dom ? dom : "?", vdev);
+	free(dom);
+	snprintf(path, sizeof(path), "%s/backend", g.fe);
+	g.be = xs_read(g.xs, XBT_NULL, path, &(unsigned int){ 0 });
+	if (!g.be)
+		return fail("reading the frontend's backend node (is the vdev a vbd of this guest?)");
+	if (!xs_u64(g.fe, "backend-id", &v) || v >= 0x7ff0) {
+		fprintf(stderr, "ddblk-hostile: reading %s/backend-id failed\n", g.fe);
+		return -1;
+	}
+	g.be_domid = (unsigned int)v;
+	printf("hostile: backend %s (dom %u)\n", g.be, g.be_domid);
+
+	/* A backend left Connected or Closed by an earlier run: cycle it. */
+	st = be_state();
+	if (st > XenbusStateInitWait) {
+		printf("hostile: backend in state %d, closing and reopening it\n", st);
+		if (st != XenbusStateClosed) {
+			if (!fe_state(XenbusStateClosing) ||
+			    wait_be(BIT(Closing) | BIT(Closed), 5000) < 0)
+				printf("  note: backend did not go Closing\n");
+			if (!fe_state(XenbusStateClosed) || wait_be(BIT(Closed), 5000) < 0)
+				printf("  note: backend did not go Closed\n");
+		}
+		if (!fe_state(XenbusStateInitialising))
+			return -1;
+	}
+	if (wait_be(BIT(InitWait), budget_ms(SETUP_MS)) < 0) {
+		fprintf(stderr, "ddblk-hostile: waiting for backend InitWait: state %d\n",
+			be_state());
+		return -1;
+	}
+	printf("hostile: backend max-ring-page-order %u\n",
+	       xs_uint(g.be, "max-ring-page-order", 0));
+
+	g.gs = xengntshr_open(NULL, 0);
+	if (!g.gs)
+		return fail("xengntshr_open (xen-gntalloc loaded?)");
+	g.sring = xengntshr_share_pages(g.gs, g.be_domid, 1, &g.ring_ref, 1);
+	if (!g.sring)
+		return fail("sharing the ring page");
+	SHARED_RING_INIT(g.sring);
+	FRONT_RING_INIT(&g.ring, g.sring, XPAGE);
+	g.pages = xengntshr_share_pages(g.gs, g.be_domid, NR_SHARED, g.refs, 1);
+	if (!g.pages)
+		return fail("sharing the data pages");
+	g.ro_page = xengntshr_share_pages(g.gs, g.be_domid, 1, &g.ro_ref, 0);
+	if (!g.ro_page)
+		return fail("sharing a read-only page");
+	fill_indirect_pages();
+
+	g.xce = xenevtchn_open(NULL, 0);
+	if (!g.xce)
+		return fail("xenevtchn_open (xen-evtchn loaded?)");
+	st = xenevtchn_bind_unbound_port(g.xce, g.be_domid);
+	if (st < 0)
+		return fail("allocating an unbound event channel");
+	g.port = (evtchn_port_t)st;
+	g.port_bound = true;
+
+	if (publish())
+		return -1;
+	st = wait_be(BIT(Connected) | BIT(Closing) | BIT(Closed), budget_ms(SETUP_MS));
+	if (st != XenbusStateConnected) {
+		fprintf(stderr, "ddblk-hostile: waiting for backend Connected: state %d\n",
+			be_state());
+		return -1;
+	}
+	if (!fe_state(XenbusStateConnected))
+		return -1;
+
+	if (!xs_u64(g.be, "sectors", &g.sectors) || !g.sectors) {
+		printf("  note: no usable sectors node, taking 2^62 as the end\n");
+		g.sectors = 1ULL << 62;
+	}
+	g.info = xs_uint(g.be, "info", 0);
+	g.max_indirect = xs_uint(g.be, "feature-max-indirect-segments", 0);
+	printf("hostile: connected, ring-ref %u port %u slots %u; sectors %" PRIu64
+	       " sector-size %u info %#x max-indirect %u discard %u\n",
+	       g.ring_ref, g.port, RING_SIZE(&g.ring), g.sectors,
+	       xs_uint(g.be, "sector-size", 512), g.info, g.max_indirect,
+	       xs_uint(g.be, "feature-discard", 0));
+	return 0;
+}
+
+static void detach(void)
+{
+	if (g.xs && g.be && g.touched) {
+		if (fe_state(XenbusStateClosing))
+			wait_be(BIT(Closing) | BIT(Closed), 3000);
+		if (fe_state(XenbusStateClosed))
+			wait_be(BIT(Closed), 3000);
+	}
+	if (g.port_bound && xenevtchn_unbind(g.xce, g.port) < 0)
+		fail("unbinding the event channel");
+	if (g.xce)
+		xenevtchn_close(g.xce);
+	/* gntalloc keeps a page the backend still maps until it lets go. */
+	if (g.ro_page && xengntshr_unshare(g.gs, g.ro_page, 1))
+		fail("unsharing the read-only page");
+	if (g.pages && xengntshr_unshare(g.gs, g.pages, NR_SHARED))
+		fail("unsharing the data pages");
+	if (g.sring && xengntshr_unshare(g.gs, g.sring, 1))
+		fail("unsharing the ring page");
+	if (g.gs)
+		xengntshr_close(g.gs);
+	free(g.be);
+	xs_close(g.xs);
+}
+
+/* ---- sending and collecting ---- */
+
+static struct {
+	pthread_t th;
+	int run;
+	RING_IDX first;
+	unsigned int n;
+} df;
+
+/* Rewrite nr_segments of the batch's slots: 1, then 12..255, over and over. */
+static void *df_main(void *arg)
+{
+	unsigned int big = 12, i;
+	bool one = true;
+
+	(void)arg;
+	while (__atomic_load_n(&df.run, __ATOMIC_RELAXED)) {
+		for (i = 0; i < df.n; i++) {
+			volatile uint8_t *p = &RING_GET_REQUEST(&g.ring, df.first + i)->nr_segments;
+
+			*p = one ? 1 : (uint8_t)big;
+		}
+		if (!one)
+			big = big == 255 ? 12 : big + 1;
+		one = !one;
+	}
+	return NULL;
+}
+
+static unsigned int count_status(struct tally *t, int16_t s)
+{
+	switch (s) {
+	case BLKIF_RSP_OKAY:
+		t->ok++;
+		return A_OK;
+	case BLKIF_RSP_EOPNOTSUPP:
+		t->eop++;
+		return A_EOP;
+	default:
+		t->err++;
+		return s == BLKIF_RSP_ERROR ? A_ERR : A_OTHER;
+	}
+}
+
+static void account(const struct blkif_response *r, struct hreq *h, unsigned int n,
+		    bool *answered, unsigned int *left, struct tally *t)
+{
+	uint64_t id = r->id & ~ID_IGNORE;
+	uint32_t seq = (uint32_t)(id >> 16);
+	unsigned int idx = id & 0xff, bit;
+
+	if ((id & 0xffff000000000000ULL) != ID_MAGIC || seq > g.seq) {
+		printf("  note: answer with an id never sent: %#" PRIx64 "\n", r->id);
+		t->bad++;
+		return;
+	}
+	if (seq != g.seq) {
+		printf("  note: late answer (status %d) to batch %u\n", r->status, seq);
+		return;
+	}
+	if (idx >= n || answered[idx]) {
+		printf("  note: %s answer for id %#" PRIx64 "\n",
+		       idx >= n ? "unknown" : "duplicate", r->id);
+		t->bad++;
+		return;
+	}
+	answered[idx] = true;
+	(*left)--;
+	bit = count_status(t, r->status);
+	if (bit == A_OTHER)
+		printf("  note: %s: status %d is not a blkif status\n", h[idx].what, r->status);
+	if (!(h[idx].allow & bit)) {
+		printf("  note: %s: status %d not expected\n", h[idx].what, r->status);
+		t->bad++;
+	}
+}
+
+static void collect(struct hreq *h, unsigned int n, bool *answered, unsigned int *left,
+		    struct tally *t)
+{
+	volatile struct blkif_response *s;
+	struct blkif_response r;
+	RING_IDX rp, i;
+	int more;
+
+	do {
+		rp = g.sring->rsp_prod;
+		xen_rmb();
+		if ((RING_IDX)(rp - g.ring.rsp_cons) >
+		    (RING_IDX)(g.ring.req_prod_pvt - g.ring.rsp_cons)) {
+			printf("  note: rsp_prod %u runs past our requests (rsp_cons %u, req_prod %u); ring abandoned\n",
+			       rp, g.ring.rsp_cons, g.ring.req_prod_pvt);
+			g.ring_dead = true;
+			t->bad++;
+			return;
+		}
+		for (i = g.ring.rsp_cons; i != rp; i++) {
+			/* Each field is read once, into a private copy. */
+			s = RING_GET_RESPONSE(&g.ring, i);
+			r.id = s->id;
+			r.operation = s->operation;
+			r.status = s->status;
+			account(&r, h, n, answered, left, t);
+		}
+		g.ring.rsp_cons = rp;
+		RING_FINAL_CHECK_FOR_RESPONSES(&g.ring, more);
+	} while (more);
+}
+
+static void run_batch(struct hreq *h, unsigned int n, struct tally *t, bool flip)
+{
+	bool answered[MAX_BATCH] = { false };
+	unsigned int i, left = n;
+	uint64_t end, last_kick;
+	RING_IDX first;
+	int notify;
+
+	memset(t, 0, sizeof(*t));
+	if (g.ring_dead) {
+		printf("  note: ring abandoned earlier, nothing sent\n");
+		t->bad++;
+		return;
+	}
+	if (n > MAX_BATCH || RING_SIZE(&g.ring) - (g.ring.req_prod_pvt - g.ring.rsp_cons) < n) {
+		printf("  note: no room for %u requests (earlier ones unanswered)\n", n);
+		t->bad++;
+		return;
+	}
+	g.seq++;
+	first = g.ring.req_prod_pvt;
+	for (i = 0; i < n; i++) {
+		h[i].u.rw.id = ID_MAGIC | (uint64_t)g.seq << 16 | i;
+		memcpy(RING_GET_REQUEST(&g.ring, g.ring.req_prod_pvt), &h[i].u,
+		       sizeof(struct blkif_request));
+		g.ring.req_prod_pvt++;
+	}
+	t->sent = n;
+	if (flip) {
+		df.first = first;
+		df.n = n;
+		__atomic_store_n(&df.run, 1, __ATOMIC_RELAXED);
+		if (pthread_create(&df.th, NULL, df_main, NULL)) {
+			printf("  note: cannot start the rewriting thread\n");
+			flip = false;
+			t->bad++;
+		}
+	}
+	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&g.ring, notify);
+	if (notify)
+		kick();
+	end = now_ms() + REPLY_MS;
+	last_kick = now_ms();
+	while (!stop) {
+		collect(h, n, answered, &left, t);
+		if (!left || g.ring_dead || now_ms() >= end)
+			break;
+		wait_event(100);
+		/* Kick again in case a notification was lost. */
+		if (now_ms() - last_kick >= 1000) {
+			kick();
+			last_kick = now_ms();
+		}
+	}
+	if (flip) {
+		__atomic_store_n(&df.run, 0, __ATOMIC_RELAXED);
+		pthread_join(df.th, NULL);
+	}
+	if (left && !g.ring_dead)
+		collect(h, n, answered, &left, t);
+	t->noans = left;
+	for (i = 0; i < n && left; i++)
+		if (!answered[i])
+			printf("  note: %s: no answer\n", h[i].what);
+}
+
+/* ---- request builders ---- */
+
+static struct hreq *rw(struct hreq *h, const char *what, uint8_t op, uint64_t sector,
+		       uint8_t nseg, unsigned int allow)
+{
+	unsigned int i;
+
+	memset(h, 0, sizeof(*h));
+	h->u.rw.operation = op;
+	h->u.rw.nr_segments = nseg;
+	h->u.rw.handle = g.handle;
+	h->u.rw.sector_number = sector;
+	for (i = 0; i < BLKIF_MAX_SEGMENTS_PER_REQUEST; i++)
+		h->u.rw.seg[i] = (struct blkif_request_segment){ g.refs[i % NR_DATA], 0, 7 };
+	h->what = what;
+	h->allow = allow;
+	return h;
+}
+
+static void ind(struct hreq *h, const char *what, uint8_t iop, uint16_t nseg,
+		uint32_t gref, unsigned int allow)
+{
+	unsigned int i;
+
+	memset(h, 0, sizeof(*h));
+	h->u.ind.operation = BLKIF_OP_INDIRECT;
+	h->u.ind.indirect_op = iop;
+	h->u.ind.nr_segments = nseg;
+	h->u.ind.handle = g.handle;
+	for (i = 0; i < BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST; i++)
+		h->u.ind.indirect_grefs[i] = gref;
+	h->what = what;
+	h->allow = allow;
+}
+
+static void disc(struct hreq *h, const char *what, uint64_t sector, uint64_t nr)
+{
+	memset(h, 0, sizeof(*h));
+	h->u.disc.operation = BLKIF_OP_DISCARD;
+	h->u.disc.handle = g.handle;
+	h->u.disc.sector_number = sector;
+	h->u.disc.nr_sectors = nr;
+	h->what = what;
+	h->allow = A_ERR | A_EOP;
+}
+
+/* ---- classes: fill h[] and return the count; 0 skips, ~0u fails (*why) ---- */
+
+enum { C_VALID, C_WRO, C_BADOP, C_ZERO, C_MANY, C_RANGE, C_PAST, C_GREF, C_ITOO,
+       C_IPAGE, C_DISC, C_DFETCH, C_OVERFLOW, NR_CLASSES };
+
+static const char *const class_name[NR_CLASSES] = {
+	"valid-read", "write-readonly", "bad-op", "zero-segments", "too-many-segments",
+	"bad-sect-range", "past-end", "bad-gref", "indirect-too-many", "indirect-bad-page",
+	"discard-bad", "double-fetch", "ring-overflow",
+};
+
+static unsigned int fill(int c, struct hreq *h, const char **why)
+{
+	static const struct { uint8_t first, last; const char *what; } rg[] = {
+		{ 5, 2, "first 5 last 2" }, { 7, 0, "first 7 last 0" },
+		{ 0, 8, "first 0 last 8" }, { 3, 8, "first 3 last 8" },
+		{ 0, 255, "first 0 last 255" },
+	};
+	const uint32_t ind_ok = g.refs[PG_IND];
+	unsigned int n = 0, i;
+	struct tally t;
+
+	if ((c == C_ITOO || c == C_IPAGE) && !g.max_indirect) {
+		*why = "the backend offers no indirect descriptors";
+		return 0;
+	}
+	switch (c) {
+	case C_VALID:
+		for (i = 0; i < NR_DATA; i++)
+			rw(&h[n++], "read 8 sectors at 0", BLKIF_OP_READ, 0, 1, A_OK)
+				->u.rw.seg[0].gref = g.refs[i];
+		break;
+	case C_WRO:
+		if (!(g.info & VDISK_READONLY)) {
+			*why = "the disk is not read-only";
+			return 0;
+		}
+		/* Writes carry sector 0's own data: a wrong accept changes nothing. */
+		rw(h, "pre-read of sector 0", BLKIF_OP_READ, 0, 1, A_OK);
+		run_batch(h, 1, &t, false);
+		if (t.ok != 1) {
+			*why = "the pre-read of sector 0 into page 0 failed";
+			return ~0u;
+		}
+		rw(&h[n++], "write 8 sectors at 0", BLKIF_OP_WRITE, 0, 1, A_ERR);
+		rw(&h[n++], "write 1 sector at 0", BLKIF_OP_WRITE, 0, 1, A_ERR)
+			->u.rw.seg[0].last_sect = 0;
+		rw(&h[n++], "barrier write at 0", BLKIF_OP_WRITE_BARRIER, 0, 1, A_ERR | A_EOP);
+		/* PG_IND's first segment is data page 0, which holds sector 0. */
+		if (g.max_indirect)
+			ind(&h[n++], "indirect write at 0", BLKIF_OP_WRITE, 1, ind_ok, A_ERR);
+		break;
+	case C_BADOP:
+		rw(&h[n++], "operation 200", 200, 0, 1, A_ERR | A_EOP);
+		rw(&h[n++], "operation 255", 255, 0, 1, A_ERR | A_EOP);
+		rw(&h[n++], "operation 4 (reserved)", BLKIF_OP_RESERVED_1, 0, 1, A_ERR | A_EOP);
+		rw(&h[n++], "operation 7", 7, 0, 1, A_ERR | A_EOP);
+		break;
+	case C_ZERO:
+		rw(&h[n++], "read 0 segments at 0", BLKIF_OP_READ, 0, 0, A_ERR);
+		rw(&h[n++], "read 0 segments at 8", BLKIF_OP_READ, 8, 0, A_ERR);
+		rw(&h[n++], "write 0 segments at 0", BLKIF_OP_WRITE, 0, 0, A_ERR);
+		rw(&h[n++], "write 0 segments at 8", BLKIF_OP_WRITE, 8, 0, A_ERR);
+		break;
+	case C_MANY:
+		rw(&h[n++], "read 12 segments", BLKIF_OP_READ, 0, 12, A_ERR);
+		rw(&h[n++], "read 16 segments", BLKIF_OP_READ, 0, 16, A_ERR);
+		rw(&h[n++], "read 128 segments", BLKIF_OP_READ, 0, 128, A_ERR);
+		rw(&h[n++], "read 255 segments", BLKIF_OP_READ, 0, 255, A_ERR);
+		break;
+	case C_RANGE:
+		for (i = 0; i < sizeof(rg) / sizeof(rg[0]); i++) {
+			rw(&h[n], rg[i].what, BLKIF_OP_READ, 0, 1, A_ERR);
+			h[n].u.rw.seg[0].first_sect = rg[i].first;
+			h[n++].u.rw.seg[0].last_sect = rg[i].last;
+		}
+		break;
+	case C_PAST:
+		rw(&h[n++], "read at sectors", BLKIF_OP_READ, g.sectors, 1, A_ERR);
+		rw(&h[n++], "read 8 at sectors-1", BLKIF_OP_READ, g.sectors - 1, 1, A_ERR);
+		rw(&h[n++], "read at sectors+2^20", BLKIF_OP_READ, g.sectors + (1u << 20), 1, A_ERR);
+		rw(&h[n++], "read at 2^64-4 (wraps)", BLKIF_OP_READ, UINT64_MAX - 3, 1, A_ERR);
+		break;
+	case C_GREF:
+		rw(&h[n++], "gref 0", BLKIF_OP_READ, 0, 1, A_ERR)->u.rw.seg[0].gref = 0;
+		rw(&h[n++], "gref 0xffffffff", BLKIF_OP_READ, 0, 1, A_ERR)->u.rw.seg[0].gref =
+			0xffffffff;
+		rw(&h[n++], "gref never granted", BLKIF_OP_READ, 0, 1, A_ERR)->u.rw.seg[0].gref =
+			BAD_GREF;
+		rw(&h[n++], "read into a read-only grant", BLKIF_OP_READ, 0, 1, A_ERR)
+			->u.rw.seg[0].gref = g.ro_ref;
+		break;
+	case C_ITOO:
+		if (g.max_indirect < UINT16_MAX)
+			ind(&h[n++], "indirect max+1 segments", BLKIF_OP_READ,
+			    (uint16_t)(g.max_indirect + 1), ind_ok, A_ERR);
+		ind(&h[n++], "indirect 0 segments", BLKIF_OP_READ, 0, ind_ok, A_ERR);
+		ind(&h[n++], "indirect 65535 segments", BLKIF_OP_READ, UINT16_MAX, ind_ok, A_ERR);
+		ind(&h[n++], "indirect_op 200", 200, 1, ind_ok, A_ERR);
+		ind(&h[n++], "indirect_op indirect", BLKIF_OP_INDIRECT, 1, ind_ok, A_ERR);
+		ind(&h[n++], "indirect_op discard", BLKIF_OP_DISCARD, 1, ind_ok, A_ERR);
+		break;
+	case C_IPAGE:
+		ind(&h[n++], "indirect page gref 0", BLKIF_OP_READ, 1, 0, A_ERR);
+		ind(&h[n++], "indirect page gref 0xffffffff", BLKIF_OP_READ, 1, 0xffffffff, A_ERR);
+		ind(&h[n++], "indirect page never granted", BLKIF_OP_READ, 1, BAD_GREF, A_ERR);
+		ind(&h[n++], "indirect segment gref 0", BLKIF_OP_READ, 1, g.refs[PG_IND_GREF0],
+		    A_ERR);
+		ind(&h[n++], "indirect segment first>last", BLKIF_OP_READ, 1,
+		    g.refs[PG_IND_RANGE], A_ERR);
+		if (g.max_indirect > SEGS_PER_PAGE) {
+			ind(&h[n], "indirect 2nd page never granted", BLKIF_OP_READ,
+			    SEGS_PER_PAGE + 1, BAD_GREF, A_ERR);
+			h[n++].u.ind.indirect_grefs[0] = ind_ok;
+		}
+		break;
+	case C_DISC:
+		disc(&h[n++], "discard 8 at sectors", g.sectors, 8);
+		disc(&h[n++], "discard 8 at sectors-1", g.sectors - 1, 8);
+		disc(&h[n++], "discard 1 at sectors+2^20", g.sectors + (1u << 20), 1);
+		disc(&h[n++], "discard 8 at 2^64-4 (wraps)", UINT64_MAX - 3, 8);
+		break;
+	case C_DFETCH:
+		/* All 11 inline segments are valid: any count 1..11 is a good read. */
+		for (i = 0; i < 8; i++)
+			rw(&h[n++], "read, nr_segments rewritten", BLKIF_OP_READ, 0, 1, A_ANY);
+		break;
+	}
+	return n;
+}
+
+/* Claim ten rings' worth of requests; the slots hold only bad operations. */
+static void ring_overflow(struct tally *t)
+{
+	unsigned int size = RING_SIZE(&g.ring), i, got;
+	RING_IDX rp, rp2;
+	uint64_t end;
+	int st;
+
+	memset(t, 0, sizeof(*t));
+	if (g.ring_dead) {
+		printf("  note: ring abandoned earlier, nothing sent\n");
+		return;
+	}
+	for (i = 0; i < size; i++) {
+		struct blkif_request *r = RING_GET_REQUEST(&g.ring, i);
+
+		memset(r, 0, sizeof(*r));
+		r->operation = 200;
+		r->id = ID_MAGIC | 0xffffffffULL << 16;
+	}
+	rp = g.sring->rsp_prod;
+	xen_mb();
+	g.sring->req_prod = rp + 10 * size;
+	xen_mb();
+	t->sent = 10 * size;
+	kick();
+	end = now_ms() + 3000;
+	while (!stop && now_ms() < end)
+		wait_event(100);
+	rp2 = g.sring->rsp_prod;
+	xen_rmb();
+	got = rp2 - rp;
+	for (i = 0; i < got && i < size; i++) {
+		volatile struct blkif_response *r = RING_GET_RESPONSE(&g.ring, rp + i);
+
+		count_status(t, r->status);
+	}
+	t->noans = got < t->sent ? t->sent - got : 0;
+	st = be_state();
+	if (!got)
+		printf("  note: cut off: no response after the overflow; backend state %d\n", st);
+	else
+		printf("  note: backend answered %u bogus slots (%s); backend state %d\n", got,
+		       got > size ? "more than the ring holds" : "did not cut the ring off", st);
+	g.ring_dead = true;
+}
+
+static unsigned int passed, failed;
+
+static void report(const char *name, const struct tally *t, bool pass)
+{
+	printf("class %s: sent %u, ok %u, error %u, eopnotsupp %u, no-answer %u, verdict %s\n",
+	       name, t->sent, t->ok, t->err, t->eop, t->noans, pass ? "PASS" : "FAIL");
+	fflush(stdout);
+	if (pass)
+		passed++;
+	else
+		failed++;
+}
+
+static void run_class(int c)
+{
+	struct hreq h[MAX_BATCH];
+	const char *why = NULL;
+	struct tally t = { 0 };
+	unsigned int n;
+
+	if (stop || !budget_ms(1)) {
+		printf("class %s: not run, %s\n", class_name[c],
+		       stop ? "interrupted" : "time budget used up");
+		failed++;
+		return;
+	}
+	if (c == C_OVERFLOW) {
+		ring_overflow(&t);
+		report(class_name[c], &t, true);	/* the caller checks for a crash */
+		return;
+	}
+	n = fill(c, h, &why);
+	if (!n) {
+		printf("class %s: skipped, %s\n", class_name[c], why);
+		return;
+	}
+	if (n == ~0u) {
+		printf("  note: %s\n", why);
+		report(class_name[c], &t, false);
+		return;
+	}
+	run_batch(h, n, &t, c == C_DFETCH);
+	if (c == C_VALID && t.ok == n)
+		for (n = 1; n < NR_DATA; n++)
+			if (memcmp(g.pages, g.pages + n * XPAGE, XPAGE))
+				printf("  note: reads of sector 0 into pages 0 and %u differ\n", n);
+	report(class_name[c], &t, !t.noans && !t.bad && t.sent && t.sent == t.ok + t.err + t.eop);
+}
+
+static void usage(FILE *f)
+{
+	int i;
+
+	fprintf(f, "usage: ddblk-hostile [--seconds N] [--only CLASS] <vdev-number>\n"
+		"Attach to the backend of this guest's vbd <vdev-number> (no kernel\n"
+		"frontend bound) and send it malformed requests.  Classes:");
+	for (i = 0; i < NR_CLASSES; i++)
+		fprintf(f, " %s", class_name[i]);
+	fprintf(f, "\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "seconds", required_argument, NULL, 's' },
+		{ "only", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sigaction sa = { .sa_handler = on_signal };
+	unsigned long seconds = 60;
+	int c, i, only = -1;
+	const char *vdev;
+	char *end;
+
+	while ((c = getopt_long(argc, argv, "s:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			seconds = strtoul(optarg, &end, 10);
+			if (*end || !seconds || seconds > 3600) {
+				fprintf(stderr, "ddblk-hostile: bad --seconds %s\n", optarg);
+				return 2;
+			}
+			break;
+		case 'o':
+			for (i = 0; i < NR_CLASSES; i++)
+				if (!strcmp(optarg, class_name[i]))
+					only = i;
+			if (only < 0) {
+				fprintf(stderr, "ddblk-hostile: unknown class %s\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	vdev = optind == argc - 1 ? argv[optind] : "";
+	if (!*vdev || strspn(vdev, "0123456789") != strlen(vdev) || strlen(vdev) > 10) {
+		usage(stderr);
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	g.deadline = now_ms() + seconds * 1000;
+
+	if (attach(vdev)) {
+		fprintf(stderr, "ddblk-hostile: attach failed\n");
+		detach();
+		return 1;
+	}
+	/*
+	 * All classes in order, valid-read again to show the backend still
+	 * serves (it runs even past the budget), then ring-overflow, which may
+	 * cost us the ring.
+	 */
+	for (i = 0; i < C_OVERFLOW; i++)
+		if (only < 0 || only == i)
+			run_class(i);
+	if (only != C_VALID) {
+		if (g.deadline < now_ms() + 1000)
+			g.deadline = now_ms() + 1000;
+		run_class(C_VALID);
+	}
+	if (only < 0 || only == C_OVERFLOW)
+		run_class(C_OVERFLOW);
+	printf("hostile: %u classes passed, %u failed\n", passed, failed);
+	detach();
+	return failed || !passed ? 1 : 0;
+}
