@@ -37,21 +37,16 @@ static __printf(2, 3) void ddbf_broken(struct ddbf_ring *ring, const char *fmt, 
 		blk_mq_start_stopped_hw_queues(info->gd->queue, true);
 }
 
-/* A persistent grant: a free one, or a new page granted read-write. */
-static struct ddbf_gnt *ddbf_gnt_get(struct ddbf_ring *ring, gfp_t gfp)
+/* A new persistent grant: a zeroed page granted writable to the backend. */
+static struct ddbf_gnt *ddbf_gnt_new(struct ddbf_ring *ring, gfp_t gfp)
 {
 	struct ddbf_gnt *g;
 	int ref;
 
-	g = list_first_entry_or_null(&ring->gnt_free, struct ddbf_gnt, node);
-	if (g) {
-		list_del(&g->node);
-		return g;
-	}
 	g = kmalloc(sizeof(*g), gfp);
 	if (!g)
 		return NULL;
-	g->page = alloc_page(gfp);
+	g->page = alloc_page(gfp | __GFP_ZERO);
 	if (!g->page)
 		goto fail;
 	ref = gnttab_grant_foreign_access(ring->info->xbdev->otherend_id,
@@ -61,11 +56,26 @@ static struct ddbf_gnt *ddbf_gnt_get(struct ddbf_ring *ring, gfp_t gfp)
 		goto fail;
 	}
 	g->gref = ref;
-	ring->gnt_count++;
 	return g;
 fail:
 	kfree(g);
 	return NULL;
+}
+
+/* A persistent grant from the free list, or a new one. Called with ring->lock held. */
+static struct ddbf_gnt *ddbf_gnt_get(struct ddbf_ring *ring, gfp_t gfp)
+{
+	struct ddbf_gnt *g;
+
+	g = list_first_entry_or_null(&ring->gnt_free, struct ddbf_gnt, node);
+	if (g) {
+		list_del(&g->node);
+		return g;
+	}
+	g = ddbf_gnt_new(ring, gfp);
+	if (g)
+		ring->gnt_count++;
+	return g;
 }
 
 static void ddbf_gnt_put(struct ddbf_ring *ring, struct ddbf_gnt *g)
@@ -84,19 +94,23 @@ int ddbf_ring_fill_grants(struct ddbf_ring *ring, unsigned int nr)
 {
 	struct ddbf_gnt *g;
 	unsigned long flags;
-	int err = 0;
 
-	spin_lock_irqsave(&ring->lock, flags);
-	while (ring->gnt_count < nr) {
-		g = ddbf_gnt_get(ring, GFP_ATOMIC | __GFP_NOWARN);
-		if (!g) {
-			err = -ENOMEM;
-			break;
+	for (;;) {
+		spin_lock_irqsave(&ring->lock, flags);
+		if (ring->gnt_count >= nr) {
+			spin_unlock_irqrestore(&ring->lock, flags);
+			return 0;
 		}
+		spin_unlock_irqrestore(&ring->lock, flags);
+		/* Allocated outside the lock; the pool only ever grows here. */
+		g = ddbf_gnt_new(ring, GFP_KERNEL | __GFP_NOWARN);
+		if (!g)
+			return -ENOMEM;
+		spin_lock_irqsave(&ring->lock, flags);
+		ring->gnt_count++;
 		ddbf_gnt_put(ring, g);
+		spin_unlock_irqrestore(&ring->lock, flags);
 	}
-	spin_unlock_irqrestore(&ring->lock, flags);
-	return err;
 }
 
 /* End one grant made for a single request; false if the backend holds it. */
@@ -495,7 +509,7 @@ void ddbf_ring_drain(struct ddbf_ring *ring)
 	unsigned int id;
 	bool warned = false;
 
-	if (!ring->shadow)
+	if (!ring->shadow || !ring->inflight)
 		return;
 	spin_lock_irqsave(&ring->lock, flags);
 	if (ring->fring.sring && READ_ONCE(ring->info->state) != DDBF_BROKEN)

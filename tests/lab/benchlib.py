@@ -262,3 +262,48 @@ def table(path):
                     fmt(v.get("mbps_seq_write")), fmt(v.get("cpu_dd")), fmt(v.get("cpu_client")),
                     fmt(v.get("cpu_us_per_io_4k"))))
     return "\n".join(lines)
+
+
+def svg_chart(path, out):
+    """A bar chart (SVG) of blk.json: each figure of each row relative to native."""
+    with open(path) as f:
+        doc = json.load(f)
+    keys = [("iops_4k_randread", "4k rand IOPS"), ("mbps_seq_read", "seq read MB/s"),
+            ("mbps_seq_write", "seq write MB/s"), ("cpu_us_per_io_4k", "CPU us per 4k IO")]
+    colors = {"native": "#777777", "upstream": "#4a7ab5", "ddstack": "#d9822b"}
+    regimes = [r for r in ("open", "capped") if r in doc]
+    bw, gap, h = 18, 30, 220
+    width = 60 + len(regimes) * len(keys) * (3 * bw + gap) + 40
+    parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
+             'font-family="sans-serif" font-size="11">' % (width, h + 90),
+             '<text x="10" y="16" font-size="13">%s: each figure relative to native '
+             '(1.0 = native; CPU per IO: lower is better)</text>' % os.path.basename(path)]
+    top = max([1.0] + [doc[r][row].get(k) / doc[r]["native"][k]
+                       for r in regimes for row in doc[r] for k, _ in keys
+                       if doc[r][row].get(k) and doc[r]["native"].get(k)])
+    x = 60
+    base = 30 + h
+    parts.append('<line x1="50" y1="%d" x2="%d" y2="%d" stroke="black"/>' % (base, width - 20, base))
+    y1 = base - h / top
+    parts.append('<line x1="50" y1="%.1f" x2="%d" y2="%.1f" stroke="#bbb" stroke-dasharray="4"/>'
+                 % (y1, width - 20, y1))
+    parts.append('<text x="20" y="%.1f">1.0</text>' % (y1 + 4))
+    for r in regimes:
+        for k, label in keys:
+            for i, row in enumerate(("native", "upstream", "ddstack")):
+                v, n = doc[r].get(row, {}).get(k), doc[r]["native"].get(k)
+                if v is None or not n:
+                    continue
+                bh = h * (v / n) / top
+                parts.append('<rect x="%d" y="%.1f" width="%d" height="%.1f" fill="%s">'
+                             '<title>%s %s %s: %.1f</title></rect>'
+                             % (x + i * bw, base - bh, bw - 2, bh, colors[row], r, row, label, v))
+            parts.append('<text x="%d" y="%d" transform="rotate(30 %d %d)">%s %s</text>'
+                         % (x, base + 14, x, base + 14, r, label))
+            x += 3 * bw + gap
+    for i, (row, c) in enumerate(colors.items()):
+        parts.append('<rect x="%d" y="24" width="10" height="10" fill="%s"/>'
+                     '<text x="%d" y="33">%s</text>' % (width - 260 + i * 80, c, width - 246 + i * 80, row))
+    parts.append("</svg>")
+    with open(out, "w") as f:
+        f.write("\n".join(parts) + "\n")

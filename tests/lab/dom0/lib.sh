@@ -19,8 +19,14 @@ result() {
 	say result "$1" "$2${3:+ ($3)}"
 }
 
-# want NAME: the test is selected (LAB_ONLY / --only)
-want() { [ -z "$ONLY" ] || [[ "$1" == *"$ONLY"* ]]; }
+# want NAME: the test is selected (LAB_ONLY / --only). Steps that later tests
+# stand on always run.
+SETUP_STEPS=" dd-boots native-drivers-probe native-net backends-ready client-boots client-devices
+ blk-detach-upstream ddblkback-load ddblkfront-load ddstack-attach ddstack-disk "
+want() {
+	[ -z "$ONLY" ] || [[ "$1" == *"$ONLY"* ]] || [[ "$SETUP_STEPS" == *" $1 "* ]] ||
+		[[ "$SETUP_STEPS" == *" $1"$'\n'* ]]
+}
 
 # Tail of a guest's console, shown when a step in it fails.
 guest_tail() {

@@ -6,7 +6,7 @@
 
 NET_CAP=${NET_CAP:-100mbit}		# capped regime: the wire
 BLK_CAP_BPS=${BLK_CAP_BPS:-20971520}	# capped regime: the NVMe, 20 MiB/s
-BLK_CAP_IOPS=${BLK_CAP_IOPS:-100}	# and 100 IOPS (the lab's NVMe does ~150 open)
+BLK_CAP_IOPS=${BLK_CAP_IOPS:-300}	# and 300 IOPS
 REGIMES=${REGIMES:-open capped}
 NET_TESTS=${NET_TESTS:-TCP_STREAM TCP_MAERTS TCP_RR UDP_STREAM}
 BLK_TESTS=${BLK_TESTS:-seqwrite seqread randread}

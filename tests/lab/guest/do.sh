@@ -119,10 +119,11 @@ blk_frontend() {
 }
 
 # Client: wait for a disk attached by dom0: client_disk NAME VDEV [DRIVER]
-# (DRIVER given: bind the xen device to it first).
+# (DRIVER given: bind the xen device to it if autoprobe left it unbound, and
+# check that DRIVER is the one that holds it).
 client_disk() {
 	wait_for "[ -e /sys/bus/xen/devices/vbd-$2 ]" 60 || die "no xen device vbd-$2"
-	if [ -n "${3:-}" ]; then
+	if [ -n "${3:-}" ] && [ ! -e /sys/bus/xen/devices/vbd-$2/driver ]; then
 		echo vbd-$2 >/sys/bus/xen/drivers/$3/bind || die "bind vbd-$2 to $3"
 	fi
 	wait_for "[ -b /dev/$1 ]" 60 || die "no /dev/$1: $(dmesg | tail -n 5)"
