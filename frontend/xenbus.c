@@ -66,7 +66,9 @@ static void ddbf_teardown_rings(struct ddbf_info *info)
 {
 	unsigned int i;
 
-	WRITE_ONCE(info->state, DDBF_DISCONNECTED);
+	/* A broken backend stays broken: its responses are not used. */
+	if (READ_ONCE(info->state) != DDBF_BROKEN)
+		WRITE_ONCE(info->state, DDBF_DISCONNECTED);
 	for (i = 0; i < info->nr_rings; i++)
 		ddbf_ring_drain(&info->rings[i]);
 	for (i = 0; i < info->nr_rings; i++)
@@ -331,6 +333,16 @@ static int ddbf_probe(struct xenbus_device *dev, const struct xenbus_device_id *
 		}
 	}
 	if (xen_hvm_domain()) {
+		/*
+		 * Emulated disks were not unplugged: only xvd devices are ours,
+		 * anything else is also reachable through the emulated
+		 * controller and must not be driven twice.
+		 */
+		if (xen_has_pv_and_legacy_disk_devices() &&
+		    !(vdevice & BIT(28)) && (vdevice >> 8) != DDBF_MAJOR) {
+			dev_info(&dev->dev, "virtual-device %#x stays emulated\n", vdevice);
+			return -ENODEV;
+		}
 		type = xenbus_read(XBT_NIL, dev->nodename, "device-type", NULL);
 		if (!IS_ERR(type)) {
 			err = strcmp(type, "cdrom") ? 0 : -ENXIO;

@@ -160,6 +160,9 @@ gstart() {
 			return 0
 		}
 		xl domid $g >/dev/null 2>&1 || break
+		# on_crash=preserve keeps a crashed guest: stop waiting for it
+		[[ "$(xl list $g 2>/dev/null | awk 'NR == 2 {print $5}')" == *c* ]] &&
+			{ echo "guest $g crashed"; break; }
 		sleep 1
 	done
 	echo "guest $g: agent not ready"
