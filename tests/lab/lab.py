@@ -181,6 +181,7 @@ def run(args):
                             stderr=subprocess.STDOUT, bufsize=0)
     os.set_blocking(proc.stdout.fileno(), False)
     results, step, last_mark, done, buf = [], "boot", time.time(), False, b""
+    done_at = None
     limit = args.timeout or SCENARIO_TIMEOUT.get(args.scenario, 1800)
     timed_out = None
     while True:
@@ -219,6 +220,7 @@ def run(args):
                     log(t0, rest)
                 elif kind == "done":
                     done = True
+                    done_at = time.time()
             serial.flush()
         elif proc.poll() is not None:
             break
@@ -229,6 +231,11 @@ def run(args):
             timed_out = "the scenario's %d s limit" % limit
         if not timed_out and now - last_mark > STALL_TIMEOUT:
             timed_out = "no progress for %d s" % STALL_TIMEOUT
+        if done_at and now - done_at > 60:
+            log(t0, "QEMU did not power off after the run: stopping it")
+            proc.kill()
+            proc.wait()
+            break
         if timed_out:
             log(t0, "TIMEOUT in step '%s' (%s): stopping QEMU" % (step, timed_out))
             proc.kill()

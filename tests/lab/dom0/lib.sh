@@ -174,6 +174,11 @@ gstart() {
 gstop() {
 	local g=$1 i
 	xl domid $g >/dev/null 2>&1 || return 0
+	if [[ "$(xl list $g 2>/dev/null | awk 'NR == 2 {print $5}')" == *c* ]]; then
+		echo "guest $g crashed: destroying it"
+		xl destroy $g
+		return 0
+	fi
 	gexec $g 30 lab_poweroff >/dev/null
 	for i in $(seq 60); do
 		xl domid $g >/dev/null 2>&1 || return 0

@@ -87,11 +87,28 @@ blk_hostile() {
 	[ $rc = 0 ] && result PASS blk-hostile "$(echo "$out" | grep '^hostile:')" ||
 		result FAIL blk-hostile "rc $rc: $(echo "$out" | grep -E 'FAIL|^hostile:' | head -n 3 | tr '\n' ' ')"
 	local n
-	n=$(cut -d' ' -f1 /tmp/neighbour.out)
+	n=$(head -n1 /tmp/neighbour.out | cut -d' ' -f1)
 	[ "$n" = 0 ] && result PASS blk-hostile-neighbour-fio "client fio verify during the attack" ||
 		result FAIL blk-hostile-neighbour-fio "$(tail -c 300 /tmp/neighbour.out)"
 	check blk-hostile-dd-alive dd 30 kernel_clean
 	gstop hostile
+}
+
+# ddblkfront and ddblkback again with multi-queue, multi-page rings and neither
+# persistent grants nor indirect descriptors (the first pass used the defaults:
+# one ring of one page, persistent grants, indirect descriptors).
+blk_variant() {
+	local spec
+	spec=$(dd_disk_spec)
+	want ddstack-mq || return 0
+	dcheck ddstack-mq-detach blk_detach xvdb &&
+	check ddstack-mq-backend dd 60 dd_reload ddblkback max_queues=2 &&
+	check ddstack-mq-frontend client 60 dd_reload ddblkfront max_queues=2 \
+		max_ring_page_order=2 feature_persistent=0 max_indirect_segments=0 &&
+	dcheck ddstack-mq-attach blk_attach "$spec" &&
+	check ddstack-mq-disk client 90 client_disk xvdb 51728 ddblkfront &&
+	check ddstack-mq-features client 30 blk_features 51728 "rings 2 order 2 indirect 0 persistent 0" &&
+	check ddstack-mq-fio-verify client 900 fio_verify /dev/xvdb randwrite 48M
 }
 
 scenario_check_ddstack_blk() {
@@ -101,6 +118,7 @@ scenario_check_ddstack_blk() {
 	blk_reread
 	blk_interop_dom0
 	blk_hostile
+	blk_variant
 	dcheck ddstack-detach blk_detach xvdb
 	check ddstack-dd-kernel-clean dd 30 kernel_clean
 	check ddstack-client-kernel-clean client 30 kernel_clean
@@ -138,7 +156,8 @@ blk-fio-verify-random blk-fio-verify-seq net-ping-peer net-tcp-sha256 net-netper
 blk-detach-upstream ddblkback-load interop-blkfront-ddblkback-fio ddblkfront-load ddstack-attach
 ddstack-disk ddstack-fio-verify-random ddstack-fio-verify-seq ddstack-dd-reread
 interop-ddblkfront-blkback-fio blk-hostile blk-hostile-neighbour-fio blk-hostile-dd-alive
-ddstack-detach ddstack-dd-kernel-clean ddstack-client-kernel-clean"
+ddstack-mq-features ddstack-mq-fio-verify ddstack-detach ddstack-dd-kernel-clean
+ddstack-client-kernel-clean"
 
 scenario_check() {
 	dd_up || return

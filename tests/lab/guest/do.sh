@@ -79,7 +79,8 @@ blk_backend() {
 # Driver domain: serve clients (block backend upstream|ddstack): the NIC moves
 # into bridge br0 and xl devd runs the hotplug scripts.
 dd_backends() {
-	modprobe -a xen-gntdev xen-evtchn xen-privcmd xen-gntalloc bridge xen-netback ||
+	# loop: the block hotplug script serves files through loop devices
+	modprobe -a xen-gntdev xen-evtchn xen-privcmd xen-gntalloc bridge xen-netback loop ||
 		die "modprobe xen"
 	blk_backend $1
 	nic=$(nic_by_mac 52:54:00:00:00:01) || die "no e1000 netdev"
@@ -104,6 +105,22 @@ client_setup() {
 	wait_for "ping -c1 -W1 $PEER_IP >/dev/null" 60 || die "peer not reachable"
 	echo "client: xvdb $(cat /sys/block/xvdb/size) sectors, $nic $CLIENT_IP"
 	lsmod | grep -E 'blkfront|netfront|^dd' || true
+}
+
+# Reload a ddstack module with parameters: dd_reload MODULE [PARAM=VALUE...]
+dd_reload() {
+	m=$1
+	shift
+	if lsmod | grep -q "^$m "; then rmmod $m || die "rmmod $m"; fi
+	insmod /lab/modules/$m.ko "$@" || die "insmod $m $*: $(dmesg | tail -n 3)"
+	echo "$m reloaded: $*"
+}
+
+# The negotiated features of a ddblkfront disk: blk_features VDEV EXPECTED-SUBSTRING
+blk_features() {
+	f=$(cat /sys/bus/xen/devices/vbd-$1/statistics/features) || die "no features in sysfs"
+	echo "$f"
+	case "$f" in *"$2"*) ;; *) die "vbd-$1 negotiated '$f', expected '$2'" ;; esac
 }
 
 # Client: which frontend takes the disks attached from now on:
