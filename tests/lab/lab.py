@@ -10,6 +10,7 @@ and in the payload disk's out/ folder; every run keeps its logs under
 build/lab/runs/<stamp>-<scenario>/ (serial.log, out/console/guest-*.log).
 """
 import argparse
+import hashlib
 import os
 import re
 import shutil
@@ -182,6 +183,7 @@ def run(args):
     os.set_blocking(proc.stdout.fileno(), False)
     results, step, last_mark, done, buf = [], "boot", time.time(), False, b""
     done_at = None
+    hostchecks = []
     limit = args.timeout or SCENARIO_TIMEOUT.get(args.scenario, 1800)
     timed_out = None
     while True:
@@ -216,6 +218,11 @@ def run(args):
                     r = monitor(rundir, "block_set_io_throttle nv0 %s 0 0 %s 0 0" % (bps, iops))
                     log(t0, "nvme throttle bps=%s iops=%s%s" % (bps, iops,
                         " (monitor: %s)" % r.strip()[-200:] if "rror" in r else ""))
+                elif kind == "hostcheck":
+                    # hostcheck NAME OFFSET_MB COUNT_MB SHA256: checked on the NVMe image
+                    # after QEMU exits, i.e. what really reached the disk.
+                    hostchecks.append(rest.split()[:4])
+                    log(t0, "will check on the host's NVMe image: " + rest)
                 elif kind == "info":
                     log(t0, rest)
                 elif kind == "done":
@@ -246,6 +253,14 @@ def run(args):
     extract(images["dom0"], out)
     for name in ("dd", "client", "hostile"):
         extract(images[name], os.path.join(out, name))
+    for name, off, count, want in hostchecks:
+        with open(os.path.join(rundir, "nvme.img"), "rb") as f:
+            f.seek(int(off) << 20)
+            got = hashlib.sha256(f.read(int(count) << 20)).hexdigest()
+        verdict = "PASS" if got == want else "FAIL"
+        results.append((verdict, "%s (%s MiB at %s MiB on the host's image: %s)"
+                        % (name, count, off, "same sha256" if got == want else "differs")))
+        log(t0, "%s %s" % (verdict, results[-1][1]))
     if not done:
         guest = step.split(":")[0] if ":" in step else "dom0"
         print("lab: the run did not finish: step '%s' (guest %s)%s" %

@@ -84,7 +84,7 @@ blk_hostile() {
 	local rc=$? out=$GOUT
 	echo "$out" | grep -E '^class|^hostile' | sed 's/^/  /'
 	wait $pid
-	[ $rc = 0 ] && result PASS blk-hostile "$(echo "$out" | grep '^hostile:')" ||
+	[ $rc = 0 ] && result PASS blk-hostile "$(echo "$out" | grep 'classes passed')" ||
 		result FAIL blk-hostile "rc $rc: $(echo "$out" | grep -E 'FAIL|^hostile:' | head -n 3 | tr '\n' ' ')"
 	local n
 	n=$(head -n1 /tmp/neighbour.out | cut -d' ' -f1)
@@ -122,6 +122,26 @@ scenario_check_ddstack_blk() {
 	dcheck ddstack-detach blk_detach xvdb
 	check ddstack-dd-kernel-clean dd 30 kernel_clean
 	check ddstack-client-kernel-clean client 30 kernel_clean
+	blk_flush_destroy
+}
+
+# Flush honoured: data the client wrote and fsync'ed through ddstack is on the
+# disk even though the driver domain is destroyed right after the fsync. The
+# host runner compares the NVMe image itself after QEMU exits.
+blk_flush_destroy() {
+	local sha
+	want ddstack-flush || return 0
+	dcheck ddstack-flush-attach blk_attach "$(dd_disk_spec)" &&
+	check ddstack-flush-disk client 90 client_disk xvdb 51728 ddblkfront || return
+	step "client: ddstack-flush-destroy"
+	if gexec client 120 blk_write /dev/xvdb 1536 4; then
+		xl destroy dd
+		sha=$(echo "$GOUT" | grep -o '^[0-9a-f]\{64\}')
+		say hostcheck ddstack-flush-survives-dd-destroy 1536 4 $sha
+		result PASS ddstack-flush-write "4 MiB written and fsync'ed, then dd destroyed"
+	else
+		result FAIL ddstack-flush-write "$GOUT"
+	fi
 }
 
 # A file each way between the client and the peer, compared by sha256.
@@ -157,7 +177,7 @@ blk-detach-upstream ddblkback-load interop-blkfront-ddblkback-fio ddblkfront-loa
 ddstack-disk ddstack-fio-verify-random ddstack-fio-verify-seq ddstack-dd-reread
 interop-ddblkfront-blkback-fio blk-hostile blk-hostile-neighbour-fio blk-hostile-dd-alive
 ddstack-mq-features ddstack-mq-fio-verify ddstack-detach ddstack-dd-kernel-clean
-ddstack-client-kernel-clean"
+ddstack-client-kernel-clean ddstack-flush-write"
 
 scenario_check() {
 	dd_up || return
