@@ -16,6 +16,17 @@
  * domain survived it is for the caller to check.  --seconds bounds setup and
  * the classes; the closing valid-read, ring-overflow and the close to state
  * Closed, always written on exit, add at most about 15 s.
+ *
+ * The xenstore classes (xs-*) run first, before the attach the request
+ * classes use.  Each offers the backend a bogus frontend configuration with
+ * state Initialised and passes if the backend does not go Connected within
+ * 10 s; xs-state-flap instead flaps a connected frontend's state and passes
+ * if a clean reconnect then reads.  One line per class:
+ *	class <name>: backend state S, error E, verdict V
+ * (xs-state-flap: the request line above, for its read).  Each then closes
+ * the frontend and brings the backend back to InitWait.  A class only starts
+ * within --seconds, but then runs to its own bounds (at most about 60 s,
+ * 2 min for xs-state-flap); the attach after them gets at least 10 s.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -49,6 +60,10 @@
 #define PROTOCOL	"x86_64-abi"
 #define REPLY_MS	5000		/* per class, for all its answers */
 #define SETUP_MS	30000		/* per xenbus state wait */
+#define REFUSE_MS	10000		/* xs-*: for the backend to refuse */
+#define INITWAIT_MS	15000		/* xs-*: for the backend to offer again */
+#define XS_FLAPS	5
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define MAX_BATCH	16
 #define NR_DATA		4		/* data pages 0..3 */
 #define PG_IND		4		/* indirect page: valid segments */
@@ -232,28 +247,43 @@ static void wait_event(int ms)
 
 /* ---- attach and detach ---- */
 
-/* ring-ref, event-channel, protocol and Initialised, in one transaction. */
-static int publish(void)
-{
-	char ref[16], port[16], path[256];
-	xs_transaction_t t;
-	int i;
+/* A frontend key to write, or with val NULL to remove. */
+struct kv {
+	const char *key, *val;
+};
 
-	snprintf(ref, sizeof(ref), "%u", g.ring_ref);
-	snprintf(port, sizeof(port), "%u", g.port);
-	for (i = 0; i < 20; i++) {
+static bool fe_rm(xs_transaction_t t, const char *key)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", g.fe, key);
+	g.touched = true;
+	if (xs_rm(g.xs, t, path) || errno == ENOENT)
+		return true;
+	fprintf(stderr, "ddblk-hostile: removing %s: %s\n", path, strerror(errno));
+	return false;
+}
+
+/* Apply @kv in order in one transaction, retried on EAGAIN. */
+static int fe_txn(const struct kv *kv, unsigned int n)
+{
+	xs_transaction_t t;
+	unsigned int i;
+	int try, err;
+
+	for (try = 0; try < 20; try++) {
 		t = xs_transaction_start(g.xs);
 		if (t == XBT_NULL)
 			return fail("xenstore transaction start");
-		/* Left by an earlier kernel frontend, these would change the layout. */
-		snprintf(path, sizeof(path), "%s/ring-page-order", g.fe);
-		xs_rm(g.xs, t, path);
-		snprintf(path, sizeof(path), "%s/multi-queue-num-queues", g.fe);
-		xs_rm(g.xs, t, path);
-		if (!fe_write(t, "ring-ref", ref) || !fe_write(t, "event-channel", port) ||
-		    !fe_write(t, "protocol", PROTOCOL) ||
-		    !fe_write(t, "feature-persistent", "0") || !fe_write(t, "state", "3")) {
+		for (i = 0; i < n; i++)
+			if (!(kv[i].val ? fe_write(t, kv[i].key, kv[i].val) :
+					  fe_rm(t, kv[i].key)))
+				break;
+		if (i < n) {
+			err = errno;
 			xs_transaction_end(g.xs, t, true);
+			if (err == EAGAIN)
+				continue;
 			return -1;
 		}
 		if (xs_transaction_end(g.xs, t, false))
@@ -263,6 +293,88 @@ static int publish(void)
 	}
 	fprintf(stderr, "ddblk-hostile: xenstore transaction kept failing with EAGAIN\n");
 	return -1;
+}
+
+/*
+ * ring-ref, event-channel, protocol and Initialised, in one transaction.
+ * A non-NULL @bad_key gets @bad_val instead (NULL: the key is removed).
+ */
+static int publish_bad(const char *bad_key, const char *bad_val)
+{
+	char ref[16], port[16];
+	struct kv kv[] = {
+		/* Left by an earlier kernel frontend, these would change the layout. */
+		{ "ring-page-order", NULL },
+		{ "multi-queue-num-queues", NULL },
+		{ "ring-ref", ref },
+		{ "event-channel", port },
+		{ "protocol", PROTOCOL },
+		{ "feature-persistent", "0" },
+		{ "state", "3" },
+	};
+	unsigned int i;
+
+	snprintf(ref, sizeof(ref), "%u", g.ring_ref);
+	snprintf(port, sizeof(port), "%u", g.port);
+	for (i = 0; bad_key && i < ARRAY_SIZE(kv); i++)
+		if (!strcmp(kv[i].key, bad_key))
+			kv[i].val = bad_val;
+	return fe_txn(kv, ARRAY_SIZE(kv));
+}
+
+static int publish(void)
+{
+	return publish_bad(NULL, NULL);
+}
+
+/* A fresh ring page and event channel for each handshake. */
+static int new_ring(void)
+{
+	int port;
+
+	if (g.sring && xengntshr_unshare(g.gs, g.sring, 1))
+		fail("unsharing the old ring page");
+	g.sring = xengntshr_share_pages(g.gs, g.be_domid, 1, &g.ring_ref, 1);
+	if (!g.sring)
+		return fail("sharing the ring page");
+	SHARED_RING_INIT(g.sring);
+	FRONT_RING_INIT(&g.ring, g.sring, XPAGE);
+	g.ring_dead = false;
+	if (g.port_bound && xenevtchn_unbind(g.xce, g.port) < 0)
+		fail("unbinding the old event channel");
+	g.port_bound = false;
+	port = xenevtchn_bind_unbound_port(g.xce, g.be_domid);
+	if (port < 0)
+		return fail("allocating an unbound event channel");
+	g.port = (evtchn_port_t)port;
+	g.port_bound = true;
+	return 0;
+}
+
+/* Bring the backend to InitWait, cycling it through a close if need be. */
+static int to_initwait(unsigned int ms)
+{
+	int st = be_state();
+
+	/* A backend left Connected or Closed by an earlier run: cycle it. */
+	if (st > XenbusStateInitWait) {
+		printf("hostile: backend in state %d, closing and reopening it\n", st);
+		if (st != XenbusStateClosed) {
+			if (!fe_state(XenbusStateClosing) ||
+			    wait_be(BIT(Closing) | BIT(Closed), 5000) < 0)
+				printf("  note: backend did not go Closing\n");
+			if (!fe_state(XenbusStateClosed) || wait_be(BIT(Closed), 5000) < 0)
+				printf("  note: backend did not go Closed\n");
+		}
+		if (!fe_state(XenbusStateInitialising))
+			return -1;
+	}
+	if (wait_be(BIT(InitWait), ms) < 0) {
+		fprintf(stderr, "ddblk-hostile: waiting for backend InitWait: state %d\n",
+			be_state());
+		return -1;
+	}
+	return 0;
 }
 
 static void fill_indirect_pages(void)
@@ -280,11 +392,11 @@ static void fill_indirect_pages(void)
 	}
 }
 
+/* Find the backend, wait for its InitWait and share the data pages. */
 static int attach(const char *vdev)
 {
 	char path[96], *dom;
 	uint64_t v;
-	int st;
 
 	snprintf(g.fe, sizeof(g.fe), "device/vbd/%s", vdev);
 	g.handle = (uint16_t)strtoul(vdev, NULL, 10);
@@ -305,36 +417,14 @@ static int attach(const char *vdev)
 	g.be_domid = (unsigned int)v;
 	printf("hostile: backend %s (dom %u)\n", g.be, g.be_domid);
 
-	/* A backend left Connected or Closed by an earlier run: cycle it. */
-	st = be_state();
-	if (st > XenbusStateInitWait) {
-		printf("hostile: backend in state %d, closing and reopening it\n", st);
-		if (st != XenbusStateClosed) {
-			if (!fe_state(XenbusStateClosing) ||
-			    wait_be(BIT(Closing) | BIT(Closed), 5000) < 0)
-				printf("  note: backend did not go Closing\n");
-			if (!fe_state(XenbusStateClosed) || wait_be(BIT(Closed), 5000) < 0)
-				printf("  note: backend did not go Closed\n");
-		}
-		if (!fe_state(XenbusStateInitialising))
-			return -1;
-	}
-	if (wait_be(BIT(InitWait), budget_ms(SETUP_MS)) < 0) {
-		fprintf(stderr, "ddblk-hostile: waiting for backend InitWait: state %d\n",
-			be_state());
+	if (to_initwait(budget_ms(SETUP_MS)))
 		return -1;
-	}
 	printf("hostile: backend max-ring-page-order %u\n",
 	       xs_uint(g.be, "max-ring-page-order", 0));
 
 	g.gs = xengntshr_open(NULL, 0);
 	if (!g.gs)
 		return fail("xengntshr_open (xen-gntalloc loaded?)");
-	g.sring = xengntshr_share_pages(g.gs, g.be_domid, 1, &g.ring_ref, 1);
-	if (!g.sring)
-		return fail("sharing the ring page");
-	SHARED_RING_INIT(g.sring);
-	FRONT_RING_INIT(&g.ring, g.sring, XPAGE);
 	g.pages = xengntshr_share_pages(g.gs, g.be_domid, NR_SHARED, g.refs, 1);
 	if (!g.pages)
 		return fail("sharing the data pages");
@@ -346,13 +436,15 @@ static int attach(const char *vdev)
 	g.xce = xenevtchn_open(NULL, 0);
 	if (!g.xce)
 		return fail("xenevtchn_open (xen-evtchn loaded?)");
-	st = xenevtchn_bind_unbound_port(g.xce, g.be_domid);
-	if (st < 0)
-		return fail("allocating an unbound event channel");
-	g.port = (evtchn_port_t)st;
-	g.port_bound = true;
+	return 0;
+}
 
-	if (publish())
+/* The handshake the request classes use. */
+static int connect_be(void)
+{
+	int st;
+
+	if (to_initwait(budget_ms(SETUP_MS)) || new_ring() || publish())
 		return -1;
 	st = wait_be(BIT(Connected) | BIT(Closing) | BIT(Closed), budget_ms(SETUP_MS));
 	if (st != XenbusStateConnected) {
@@ -625,13 +717,17 @@ static void disc(struct hreq *h, const char *what, uint64_t sector, uint64_t nr)
 
 /* ---- classes: fill h[] and return the count; 0 skips, ~0u fails (*why) ---- */
 
+/* Request classes up to C_OVERFLOW, then the xenstore classes from C_XS_ORDER. */
 enum { C_VALID, C_WRO, C_BADOP, C_ZERO, C_MANY, C_RANGE, C_PAST, C_GREF, C_ITOO,
-       C_IPAGE, C_DISC, C_DFETCH, C_OVERFLOW, NR_CLASSES };
+       C_IPAGE, C_DISC, C_DFETCH, C_OVERFLOW, C_XS_ORDER, C_XS_QHUGE, C_XS_QZERO,
+       C_XS_NOREF, C_XS_EVTCHN, C_XS_PROTO, C_XS_FLAP, NR_CLASSES };
 
 static const char *const class_name[NR_CLASSES] = {
 	"valid-read", "write-readonly", "bad-op", "zero-segments", "too-many-segments",
 	"bad-sect-range", "past-end", "bad-gref", "indirect-too-many", "indirect-bad-page",
-	"discard-bad", "double-fetch", "ring-overflow",
+	"discard-bad", "double-fetch", "ring-overflow", "xs-ring-order-huge",
+	"xs-queues-huge", "xs-queues-zero", "xs-missing-ring-ref", "xs-bad-evtchn",
+	"xs-bad-protocol", "xs-state-flap",
 };
 
 static unsigned int fill(int c, struct hreq *h, const char **why)
@@ -850,6 +946,190 @@ static void run_class(int c)
 	report(class_name[c], &t, !t.noans && !t.bad && t.sent && t.sent == t.ok + t.err + t.eop);
 }
 
+/* ---- xenstore classes ---- */
+
+/* What each refusal class changes in a valid configuration (NULL: removed). */
+static const struct kv xs_bogus[] = {
+	[C_XS_ORDER - C_XS_ORDER] = { "ring-page-order", "30" },
+	[C_XS_QHUGE - C_XS_ORDER] = { "multi-queue-num-queues", "1000" },
+	[C_XS_QZERO - C_XS_ORDER] = { "multi-queue-num-queues", "0" },
+	[C_XS_NOREF - C_XS_ORDER] = { "ring-ref", NULL },
+	[C_XS_EVTCHN - C_XS_ORDER] = { "event-channel", "999999" },
+	[C_XS_PROTO - C_XS_ORDER] = { "protocol", "x86_32-abi-bogus" },
+};
+
+/*
+ * Describe the error xenbus_dev_fatal() left for the backend: it is written
+ * to error/<backend path> in the backend domain's home (or, by some
+ * backends, to the backend's own directory), which a guest may well not be
+ * allowed to read.
+ */
+static void be_error(char *buf, size_t size)
+{
+	const char *rel = g.be;
+	char path[320], *s;
+	unsigned int len;
+	int err, err2;
+
+	if (!strncmp(rel, "/local/domain/", 14)) {
+		rel += 14 + strspn(rel + 14, "0123456789");
+		rel += *rel == '/';
+	}
+	snprintf(path, sizeof(path), "/local/domain/%u/error/%s/error", g.be_domid, rel);
+	s = xs_read(g.xs, XBT_NULL, path, &len);
+	err = errno;
+	if (!s) {
+		snprintf(path, sizeof(path), "%s/error", g.be);
+		s = xs_read(g.xs, XBT_NULL, path, &len);
+		err2 = errno;
+		if (err == ENOENT)
+			err = err2;
+	}
+	if (s)
+		snprintf(buf, size, "\"%s\"", s);
+	else if (err == ENOENT)
+		snprintf(buf, size, "none");
+	else
+		snprintf(buf, size, "unreadable (%s)", strerror(err));
+	free(s);
+}
+
+static void xs_report(int c, int st, const char *err, bool pass)
+{
+	printf("class %s: backend state %d, error %s, verdict %s\n", class_name[c], st, err,
+	       pass ? "PASS" : "FAIL");
+	fflush(stdout);
+	if (pass)
+		passed++;
+	else
+		failed++;
+}
+
+/* Close the frontend, drop its configuration, wait for the backend's InitWait. */
+static bool xs_reset(void)
+{
+	static const struct kv clean[] = {
+		{ "ring-ref", NULL },
+		{ "event-channel", NULL },
+		{ "protocol", NULL },
+		{ "ring-page-order", NULL },
+		{ "multi-queue-num-queues", NULL },
+		{ "feature-persistent", NULL },
+	};
+
+	if (!fe_state(XenbusStateClosing) || wait_be(BIT(Closing) | BIT(Closed), 5000) < 0)
+		printf("  note: reset: backend did not go Closing (state %d)\n", be_state());
+	if (!fe_state(XenbusStateClosed) || wait_be(BIT(Closed), 5000) < 0)
+		printf("  note: reset: backend did not go Closed (state %d)\n", be_state());
+	if (fe_txn(clean, ARRAY_SIZE(clean)) || !fe_state(XenbusStateInitialising)) {
+		printf("  note: reset: cannot clear the frontend configuration\n");
+		return false;
+	}
+	if (wait_be(BIT(InitWait), INITWAIT_MS) < 0) {
+		printf("  note: reset: backend not back in InitWait after %u s (state %d)\n",
+		       INITWAIT_MS / 1000, be_state());
+		return false;
+	}
+	return true;
+}
+
+/* Offer a bogus configuration; pass unless the backend goes Connected. */
+static void xs_refuse(int c)
+{
+	const struct kv *bad = &xs_bogus[c - C_XS_ORDER];
+	char before[256], after[256], err[300];
+	int st;
+
+	if (to_initwait(INITWAIT_MS)) {
+		printf("  note: backend not in InitWait, nothing offered\n");
+		xs_report(c, be_state(), "not looked for", false);
+		return;
+	}
+	be_error(before, sizeof(before));
+	if (new_ring() || publish_bad(bad->key, bad->val)) {
+		printf("  note: cannot write the configuration\n");
+		xs_reset();
+		xs_report(c, be_state(), "not looked for", false);
+		return;
+	}
+	st = wait_be(BIT(Connected) | BIT(Closing) | BIT(Closed), REFUSE_MS);
+	if (st < 0) {
+		st = be_state();
+		if (!stop)
+			printf("  note: backend neither refused nor connected in %u s\n",
+			       REFUSE_MS / 1000);
+	} else if (st == XenbusStateConnected) {
+		printf("  note: backend went Connected with %s/%s %s\n", g.fe, bad->key,
+		       bad->val ? bad->val : "missing");
+	}
+	be_error(after, sizeof(after));
+	snprintf(err, sizeof(err), "%s%s", after,
+		 after[0] == '"' && !strcmp(before, after) ? " (already there before)" : "");
+	if (stop)
+		printf("  note: interrupted\n");
+	xs_reset();
+	xs_report(c, st, err, st != XenbusStateConnected && !stop);
+}
+
+/* A clean handshake on a fresh ring, up to our own Connected. */
+static bool xs_connect(const char *what)
+{
+	int st;
+
+	if (to_initwait(INITWAIT_MS) || new_ring() || publish())
+		return false;
+	st = wait_be(BIT(Connected) | BIT(Closing) | BIT(Closed), REFUSE_MS);
+	if (st != XenbusStateConnected) {
+		printf("  note: %s handshake: backend state %d, not Connected\n", what,
+		       be_state());
+		return false;
+	}
+	return fe_state(XenbusStateConnected);
+}
+
+/* Flap a connected frontend's state, then reconnect cleanly and read. */
+static void xs_state_flap(int c)
+{
+	static const int flap[] = {
+		XenbusStateClosing, XenbusStateClosed, XenbusStateInitialising,
+		XenbusStateInitialised, XenbusStateConnected,
+	};
+	struct tally t = { 0 };
+	struct hreq h[1];
+	unsigned int i, j;
+	bool pass = false;
+
+	if (!xs_connect("first"))
+		goto out;
+	for (i = 0; i < XS_FLAPS; i++)
+		for (j = 0; j < ARRAY_SIZE(flap); j++)
+			if (!fe_state(flap[j]))
+				goto out;
+	printf("  note: %u flaps written, backend state %d\n", XS_FLAPS, be_state());
+	if (!xs_reset() || !xs_connect("clean"))
+		goto out;
+	rw(h, "read 8 sectors at 0 after the flaps", BLKIF_OP_READ, 0, 1, A_OK);
+	run_batch(h, 1, &t, false);
+	pass = t.ok == 1 && !t.bad && !t.noans;
+out:
+	xs_reset();
+	report(class_name[c], &t, pass);
+}
+
+static void run_xs_class(int c)
+{
+	if (stop || !budget_ms(1)) {
+		printf("class %s: not run, %s\n", class_name[c],
+		       stop ? "interrupted" : "time budget used up");
+		failed++;
+		return;
+	}
+	if (c == C_XS_FLAP)
+		xs_state_flap(c);
+	else
+		xs_refuse(c);
+}
+
 static void usage(FILE *f)
 {
 	int i;
@@ -873,6 +1153,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	unsigned long seconds = 60;
 	int c, i, only = -1;
+	bool xs_ran = false;
 	const char *vdev;
 	char *end;
 
@@ -917,8 +1198,22 @@ int main(int argc, char **argv)
 		detach();
 		return 1;
 	}
+	/* The xenstore classes, each leaving the backend in InitWait. */
+	for (i = C_XS_ORDER; i < NR_CLASSES; i++) {
+		if (only < 0 || only == i) {
+			run_xs_class(i);
+			xs_ran = true;
+		}
+	}
+	if (xs_ran && g.deadline < now_ms() + 10000)
+		g.deadline = now_ms() + 10000;
+	if (connect_be()) {
+		fprintf(stderr, "ddblk-hostile: attach failed\n");
+		detach();
+		return 1;
+	}
 	/*
-	 * All classes in order, valid-read again to show the backend still
+	 * The request classes in order, valid-read again to show the backend still
 	 * serves (it runs even past the budget), then ring-overflow, which may
 	 * cost us the ring.
 	 */

@@ -307,3 +307,51 @@ def svg_chart(path, out):
     parts.append("</svg>")
     with open(out, "w") as f:
         f.write("\n".join(parts) + "\n")
+
+
+def markdown(path):
+    """Markdown tables of one bench JSON file, with ratios to native, for docs/."""
+    with open(path) as f:
+        doc = json.load(f)
+    out = []
+
+    def cell(v, nd=1):
+        return "-" if v is None else ("%.*f" % (nd, v))
+
+    for regime in ("open", "capped"):
+        if regime not in doc:
+            continue
+        out.append("**%s**%s\n" % (regime, "" if regime == "open" else
+                                    " (cap: %s)" % json.dumps(doc["cap"].get("capped"))))
+        if doc["kind"] == "blk":
+            out.append("| row | 4k rand read IOPS | seq read MB/s | seq write MB/s | cpu dd % "
+                       "| cpu client % | CPU us per 4k IO | vs native: IOPS, read, write, CPU/IO |")
+            out.append("|---|---|---|---|---|---|---|---|")
+            nat = doc[regime].get("native", {})
+            for row, v in doc[regime].items():
+                rat = ", ".join(cell(v.get(k) / nat[k], 2) if v.get(k) and nat.get(k) else "-"
+                                for k in ("iops_4k_randread", "mbps_seq_read", "mbps_seq_write",
+                                          "cpu_us_per_io_4k"))
+                out.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                    row, cell(v.get("iops_4k_randread"), 0), cell(v.get("mbps_seq_read")),
+                    cell(v.get("mbps_seq_write")), cell(v.get("cpu_dd")), cell(v.get("cpu_client")),
+                    cell(v.get("cpu_us_per_io_4k"), 0), rat))
+        else:
+            out.append("| row | test | Mbit/s | trans/s | cpu local % | cpu remote % | cpu dd % "
+                       "| cpu client % | system us/KB | vs native: rate, us/KB |")
+            out.append("|---|---|---|---|---|---|---|---|---|---|")
+            nat = doc[regime].get("native", {})
+            for row, tests in doc[regime].items():
+                for t, v in tests.items():
+                    n = nat.get(t, {})
+                    rate = v["tps"] if t.endswith("_RR") else v["mbps"]
+                    nrate = n.get("tps") if t.endswith("_RR") else n.get("mbps")
+                    sd = v["sd_system_us_per_tran"] if t.endswith("_RR") else v["sd_system_us_per_kb"]
+                    nsd = n.get("sd_system_us_per_tran") if t.endswith("_RR") else n.get("sd_system_us_per_kb")
+                    out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s, %s |" % (
+                        row, t, cell(v["mbps"]), cell(v["tps"]), cell(v["cpu_local"]),
+                        cell(v["cpu_remote"]), cell(v["cpu_dd"]), cell(v["cpu_client"]),
+                        cell(sd), cell(rate / nrate, 2) if rate and nrate else "-",
+                        cell(sd / nsd, 2) if sd and nsd else "-"))
+        out.append("")
+    return "\n".join(out)

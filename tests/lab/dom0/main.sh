@@ -91,7 +91,19 @@ blk_hostile() {
 	[ "$n" = 0 ] && result PASS blk-hostile-neighbour-fio "client fio verify during the attack" ||
 		result FAIL blk-hostile-neighbour-fio "$(tail -c 300 /tmp/neighbour.out)"
 	check blk-hostile-dd-alive dd 30 kernel_clean
+	blk_pvh
 	gstop hostile
+}
+
+# ddblkfront in a PVH guest (the hostile guest is PVH) on a file-backed disk.
+blk_pvh() {
+	want ddstack-pvh || return 0
+	local spec="format=raw,vdev=xvdc,access=rw,backend=dd,target=/var/tmp/pvh.img"
+	check ddstack-pvh-prepare-dd dd 60 "truncate -s 128M /var/tmp/pvh.img && echo ok" &&
+	check ddstack-pvh-frontend hostile 60 blk_frontend ddstack &&
+	dcheck ddstack-pvh-attach xl_attach hostile "$spec" &&
+	check ddstack-pvh-disk hostile 90 client_disk xvdc 51744 ddblkfront &&
+	check ddstack-pvh-fio-verify hostile 900 fio_verify /dev/xvdc randwrite 32M
 }
 
 # ddblkfront and ddblkback again with multi-queue, multi-page rings and neither
@@ -111,6 +123,18 @@ blk_variant() {
 	check ddstack-mq-fio-verify client 900 fio_verify /dev/xvdb randwrite 48M
 }
 
+# Module unload with devices attached: the frontend (then a reload reconnects
+# to the same backend) and the backend (then a reload serves again).
+blk_unload() {
+	want ddstack-unload || return 0
+	check ddstack-unload-frontend client 60 unload_attached ddblkfront xvdb &&
+	check ddstack-unload-frontend-reload client 60 dd_insmod ddblkfront &&
+	check ddstack-unload-frontend-rebind client 90 client_disk xvdb 51728 ddblkfront &&
+	check ddstack-unload-frontend-fio client 600 fio_verify /dev/xvdb randwrite 16M
+	check ddstack-unload-backend dd 60 unload_attached ddblkback &&
+	check ddstack-unload-backend-reload dd 60 dd_insmod ddblkback
+}
+
 scenario_check_ddstack_blk() {
 	INTEROP=1 blk_to_ddstack || return
 	check ddstack-fio-verify-random client 900 fio_verify /dev/xvdb randwrite 48M
@@ -119,6 +143,7 @@ scenario_check_ddstack_blk() {
 	blk_interop_dom0
 	blk_hostile
 	blk_variant
+	blk_unload
 	dcheck ddstack-detach blk_detach xvdb
 	check ddstack-dd-kernel-clean dd 30 kernel_clean
 	check ddstack-client-kernel-clean client 30 kernel_clean
@@ -176,7 +201,7 @@ blk-fio-verify-random blk-fio-verify-seq net-ping-peer net-tcp-sha256 net-netper
 blk-detach-upstream ddblkback-load interop-blkfront-ddblkback-fio ddblkfront-load ddstack-attach
 ddstack-disk ddstack-fio-verify-random ddstack-fio-verify-seq ddstack-dd-reread
 interop-ddblkfront-blkback-fio blk-hostile blk-hostile-neighbour-fio blk-hostile-dd-alive
-ddstack-mq-features ddstack-mq-fio-verify ddstack-detach ddstack-dd-kernel-clean
+ddstack-pvh-fio-verify ddstack-mq-features ddstack-mq-fio-verify ddstack-unload-frontend-fio ddstack-unload-backend-reload ddstack-detach ddstack-dd-kernel-clean
 ddstack-client-kernel-clean ddstack-flush-write"
 
 scenario_check() {

@@ -116,6 +116,16 @@ dd_reload() {
 	echo "$m reloaded: $*"
 }
 
+# Unload a module while its devices are attached; the disk NAME must go away
+# (frontend) or the module must simply leave cleanly (backend): unload_attached MODULE [NAME]
+unload_attached() {
+	rmmod $1 || die "rmmod $1 with devices attached: $(dmesg | tail -n 3)"
+	if [ -n "${2:-}" ]; then
+		wait_for "[ ! -b /dev/$2 ]" 30 || die "/dev/$2 still there after rmmod $1"
+	fi
+	echo "$1 unloaded with devices attached"
+}
+
 # The negotiated features of a ddblkfront disk: blk_features VDEV EXPECTED-SUBSTRING
 blk_features() {
 	f=$(cat /sys/bus/xen/devices/vbd-$1/statistics/features) || die "no features in sysfs"
