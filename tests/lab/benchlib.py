@@ -197,7 +197,9 @@ def build(kind, outdir):
         raise ValueError("no %s figures in %s" % (kind, outdir))
     for regime in regimes:
         rows = {}
-        for row in sorted({k[1] for k in figs if k[0] == kind and k[2] == regime}):
+        order = {"native": 0, "upstream": 1, "ddstack": 2}
+        for row in sorted({k[1] for k in figs if k[0] == kind and k[2] == regime},
+                          key=lambda r: (order.get(r, 9), r)):
             tests = {k[3]: v for k, v in figs.items() if k[:3] == (kind, row, regime)}
             if kind == "net":
                 rows[row] = {t: net_row(tests[t], runtime) for t in NET_TESTS if t in tests}
@@ -224,7 +226,7 @@ def write_bench(kind, outdir, benchdir, demo=False):
     os.makedirs(benchdir, exist_ok=True)
     path = os.path.join(benchdir, ("demo-%s.json" if demo else "%s.json") % kind)
     with open(path, "w") as f:
-        json.dump(doc, f, indent=1, sort_keys=True)
+        json.dump(doc, f, indent=1)
         f.write("\n")
     return path
 
