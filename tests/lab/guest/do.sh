@@ -116,14 +116,23 @@ dd_reload() {
 	echo "$m reloaded: $*"
 }
 
-# Unload a module while its devices are attached; the disk NAME must go away
-# (frontend) or the module must simply leave cleanly (backend): unload_attached MODULE [NAME]
+# Unload a module while its devices are attached and connected. xenbus holds a
+# module reference for each bound device, so the devices are unbound first (the
+# driver's remove runs on a live connection), then the module goes; the disk NAME
+# must disappear (frontend): unload_attached MODULE BUS [NAME]
 unload_attached() {
-	rmmod $1 || die "rmmod $1 with devices attached: $(dmesg | tail -n 3)"
-	if [ -n "${2:-}" ]; then
-		wait_for "[ ! -b /dev/$2 ]" 30 || die "/dev/$2 still there after rmmod $1"
+	n=0
+	for d in /sys/bus/$2/drivers/$1/vbd-*; do
+		[ -e "$d" ] || continue
+		echo "$(basename $d)" >/sys/bus/$2/drivers/$1/unbind || die "unbind $(basename $d)"
+		n=$((n + 1))
+	done
+	rmmod $1 || die "rmmod $1 after unbinding $n device(s): $(dmesg | tail -n 3)"
+	if [ -n "${3:-}" ]; then
+		wait_for "[ ! -b /dev/$3 ]" 30 || die "/dev/$3 still there after rmmod $1"
 	fi
-	echo "$1 unloaded with devices attached"
+	echo "$1 unloaded with $n device(s) attached"
+	[ $n -gt 0 ] || die "no device was bound to $1"
 }
 
 # The negotiated features of a ddblkfront disk: blk_features VDEV EXPECTED-SUBSTRING
