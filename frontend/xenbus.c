@@ -378,6 +378,12 @@ static int ddbf_probe(struct xenbus_device *dev, const struct xenbus_device_id *
 		dev_warn(&dev->dev, "no statistics in sysfs\n");
 	else
 		info->stats_added = true;
+	/*
+	 * A device bound again after an unbind or a module reload still says
+	 * Closed: announce a new frontend so the backend offers itself again.
+	 */
+	if (dev->state != XenbusStateInitialising)
+		xenbus_switch_state(dev, XenbusStateInitialising);
 	return 0;
 
 fail:

@@ -77,6 +77,13 @@ blk_hostile() {
 	check hostile-prepare-dd dd 60 "truncate -s 64M /var/tmp/hostile.img && echo ok" &&
 	check hostile-prepare hostile 60 hostile_prepare &&
 	dcheck hostile-attach xl_attach hostile "$spec" || return 1
+	# the block script in the driver domain sets up the loop device: wait for it
+	local be i
+	be=/local/domain/$(xl domid dd)/backend/vbd/$(xl domid hostile)/51728
+	for i in $(seq 120); do
+		xenstore-read $be/physical-device >/dev/null 2>&1 && break
+		sleep 0.5
+	done
 	step "client + hostile: blk-hostile"
 	(gexec client 900 fio_verify /dev/xvdb randwrite 64M; echo "$? $GOUT" >/tmp/neighbour.out) &
 	local pid=$!
