@@ -336,6 +336,8 @@ static void ddbb_frontend_changed(struct xenbus_device *dev,
 		xenbus_strstate(dev->state), ddcore_action_str(a));
 	switch (a) {
 	case DDCORE_INIT:
+		/* A new frontend: drop what an earlier one left connected. */
+		ddbb_disconnect(blkif);
 		xenbus_switch_state(dev, XenbusStateInitWait);
 		break;
 	case DDCORE_CONNECT:

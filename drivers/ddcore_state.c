@@ -31,8 +31,15 @@ enum ddcore_action ddcore_back_action(enum xenbus_state mine,
 {
 	switch (front) {
 	case XenbusStateInitialising:
-		/* Frontend restarting after a close: offer ourselves again. */
-		return mine == XenbusStateClosed ? DDCORE_INIT : DDCORE_NOTHING;
+		/*
+		 * Frontend restarting after a close: offer ourselves again. Its
+		 * Closing and Closed may have been coalesced away, so also from
+		 * Connected or Closing (the backend drops the old connection).
+		 */
+		if (mine == XenbusStateClosed || mine == XenbusStateClosing ||
+		    mine == XenbusStateConnected)
+			return DDCORE_INIT;
+		return DDCORE_NOTHING;
 	case XenbusStateInitialised:
 	case XenbusStateConnected:
 		/*
@@ -80,12 +87,21 @@ enum ddcore_action ddcore_front_action(enum xenbus_state mine,
 			return DDCORE_NOTHING;
 		}
 	case XenbusStateClosing:
+	case XenbusStateClosed:
+		/*
+		 * A new frontend (bound again after an unbind or a reload) sees
+		 * the backend still closed from the earlier connection: wait
+		 * for it to offer itself again (InitWait).
+		 */
+		if (mine == XenbusStateInitialising)
+			return DDCORE_NOTHING;
+		if (mine == XenbusStateClosed)
+			return DDCORE_NOTHING;
 		/*
 		 * Also when we are Closing ourselves (after a fatal error):
 		 * the backend has answered, finish by going Closed.
 		 */
-		return mine == XenbusStateClosed ? DDCORE_NOTHING : DDCORE_CLOSE;
-	case XenbusStateClosed:
+		return back == XenbusStateClosing ? DDCORE_CLOSE : DDCORE_CLOSED;
 	case XenbusStateUnknown:
 		return mine == XenbusStateClosed ? DDCORE_NOTHING : DDCORE_CLOSED;
 	default:

@@ -54,6 +54,9 @@ static int t_back_skipped(void)
 	CHECK_ACT(ddcore_back_action(C, X), DDCORE_CLOSED);
 	/* Reconnect after close, even without seeing Initialising. */
 	CHECK_ACT(ddcore_back_action(X, I), DDCORE_INIT);
+	/* The frontend's Closing and Closed coalesced away: a new frontend. */
+	CHECK_ACT(ddcore_back_action(C, I), DDCORE_INIT);
+	CHECK_ACT(ddcore_back_action(G, I), DDCORE_INIT);
 	CHECK_ACT(ddcore_back_action(X, D), DDCORE_CONNECT);
 	/* After a fatal error we wait for the frontend to close. */
 	CHECK_ACT(ddcore_back_action(G, C), DDCORE_NOTHING);
@@ -82,7 +85,10 @@ static int t_front_skipped(void)
 	/* Closing never seen, or backend vanished. */
 	CHECK_ACT(ddcore_front_action(C, X), DDCORE_CLOSED);
 	CHECK_ACT(ddcore_front_action(C, U), DDCORE_CLOSED);
-	CHECK_ACT(ddcore_front_action(I, X), DDCORE_CLOSED);
+	CHECK_ACT(ddcore_front_action(I, U), DDCORE_CLOSED);
+	/* Bound again: the backend is still closed from before, wait for it. */
+	CHECK_ACT(ddcore_front_action(I, X), DDCORE_NOTHING);
+	CHECK_ACT(ddcore_front_action(I, G), DDCORE_NOTHING);
 	/* We closed first (fatal error); the backend followed: finish. */
 	CHECK_ACT(ddcore_front_action(G, G), DDCORE_CLOSE);
 	CHECK_ACT(ddcore_front_action(X, G), DDCORE_NOTHING);
