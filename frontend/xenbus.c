@@ -86,6 +86,27 @@ static int ddbf_xs_talk(struct xenbus_transaction xbt, void *arg)
 	char *path;
 	int err;
 
+	/*
+	 * A frontend bound again to the same device finds what an earlier one
+	 * published (a larger ring, more queues): remove it so the backend
+	 * reads only this connection's keys. Keys that are absent are fine.
+	 */
+	xenbus_rm(xbt, dir, "ring-page-order");
+	xenbus_rm(xbt, dir, "multi-queue-num-queues");
+	xenbus_rm(xbt, dir, "ring-ref");
+	for (q = 0; q < (1U << DDCORE_MAX_RING_ORDER); q++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "ring-ref%u", q);
+		xenbus_rm(xbt, dir, key);
+	}
+	for (q = 0; q < DDBF_MAX_QUEUES_CAP; q++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "queue-%u", q);
+		xenbus_rm(xbt, dir, key);
+	}
+
 	if (info->ring_order) {
 		err = xenbus_printf(xbt, dir, "ring-page-order", "%u", info->ring_order);
 		if (err)
