@@ -10,14 +10,18 @@ KVER=6.1.0-56-amd64
 PKGS="build-essential make gcc linux-headers-$KVER libxen-dev qemu-system-x86 qemu-utils
 debootstrap debian-archive-keyring e2fsprogs python3 ca-certificates kmod"
 
-has_candidate() { apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [0-9]'; }
+has_candidate() {
+	local out
+	out=$(apt-cache policy "$1" 2>/dev/null) || return 1
+	[[ "$out" == *"Candidate: "[0-9]* ]]
+}
 
 apt-get update -q
 if ! has_candidate linux-headers-$KVER; then
 	# bookworm-security is not enabled: add it beside the main archive apt already uses.
 	main=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
 		/etc/apt/sources.list.d/*.sources 2>/dev/null |
-		grep -oE '[a-z]+://[^ ]+/debian/?( |$)' | head -n1 | tr -d ' ')
+		grep -oE '[a-z]+://[^ ]+/debian/?( |$)' | head -n1 | tr -d ' ' || true)
 	[ -n "$main" ] || { echo "deps: no Debian archive in apt's sources" >&2; exit 1; }
 	echo "deps: enabling bookworm-security"
 	echo "deb ${main%/}-security bookworm-security main" \
