@@ -21,14 +21,7 @@
 #include <ddstack/ddblk_proto.h>
 
 static int failed;
-static char why[256];
-
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		snprintf(why, sizeof(why), __VA_ARGS__);		\
-		return -1;						\
-	}								\
-} while (0)
+#include "check.h"
 
 #define CHECK_EQ(a, b) CHECK((long long)(a) == (long long)(b),		\
 			     "%s == %lld, expected %s == %lld (line %d)",	\

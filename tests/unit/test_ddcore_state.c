@@ -10,14 +10,7 @@
 
 #include <ddstack/ddcore_state.h>
 
-static char why[256];
-
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		snprintf(why, sizeof(why), __VA_ARGS__);		\
-		return -1;						\
-	}								\
-} while (0)
+#include "check.h"
 
 #define CHECK_ACT(got, want) CHECK((got) == (want), "%s: got %s, want %s (line %d)", \
 				   #got, ddcore_action_str(got),	\
