@@ -145,6 +145,9 @@ dom0_up() {
 	info "dom0 ready in $(($(date +%s) - T0)) s, peer $PEER_NIC $PEER_IP"
 }
 
+# crashed NAME: the guest is kept crashed (on_crash=preserve); xl list's state has a "c".
+crashed() { [[ "$(xl list $1 2>/dev/null | awk 'NR == 2 {print $5}')" == *c* ]]; }
+
 # gstart NAME: create a guest from tests/lab/xl/NAME.cfg and wait for its agent.
 gstart() {
 	local g=$1 i dom
@@ -161,8 +164,7 @@ gstart() {
 		}
 		xl domid $g >/dev/null 2>&1 || break
 		# on_crash=preserve keeps a crashed guest: stop waiting for it
-		[[ "$(xl list $g 2>/dev/null | awk 'NR == 2 {print $5}')" == *c* ]] &&
-			{ echo "guest $g crashed"; break; }
+		crashed $g && { echo "guest $g crashed"; break; }
 		sleep 1
 	done
 	echo "guest $g: agent not ready"
@@ -174,7 +176,7 @@ gstart() {
 gstop() {
 	local g=$1 i
 	xl domid $g >/dev/null 2>&1 || return 0
-	if [[ "$(xl list $g 2>/dev/null | awk 'NR == 2 {print $5}')" == *c* ]]; then
+	if crashed $g; then
 		echo "guest $g crashed: destroying it"
 		xl destroy $g
 		return 0
