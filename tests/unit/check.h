@@ -17,4 +17,12 @@ static char why[256];
 	}								\
 } while (0)
 
+/* Each side is evaluated once: a call with side effects is fine. */
+#define CHECK_EQ(a, b) do {						\
+	long long a_ = (long long)(a), b_ = (long long)(b);		\
+									\
+	CHECK(a_ == b_, "%s == %lld, expected %s == %lld (line %d)",	\
+	      #a, a_, #b, b_, __LINE__);				\
+} while (0)
+
 #endif

@@ -23,10 +23,6 @@
 static int failed;
 #include "check.h"
 
-#define CHECK_EQ(a, b) CHECK((long long)(a) == (long long)(b),		\
-			     "%s == %lld, expected %s == %lld (line %d)",	\
-			     #a, (long long)(a), #b, (long long)(b), __LINE__)
-
 struct pair {
 	void *page;
 	struct blkif_sring *sring;
