@@ -150,19 +150,28 @@ crashed() { [[ "$(xl list $1 2>/dev/null | awk 'NR == 2 {print $5}')" == *c* ]];
 
 # gstart NAME: create a guest from tests/lab/xl/NAME.cfg and wait for its agent.
 gstart() {
-	local g=$1 i dom
+	local g=$1 i dom d
 	step "$g: xl create"
 	if ! timeout 180 xl create /lab/tests/lab/xl/$g.cfg >$OUT/xl-create-$g.log 2>&1; then
 		cat $OUT/xl-create-$g.log | tail -n 20
 		return 1
 	fi
 	dom=$(xl domid $g)
+	RESTARTS=0
 	for i in $(seq 180); do
 		[ "$(xenstore-read /local/domain/$dom/data/lab/ready 2>/dev/null)" = 1 ] && {
-			info "$g (domain $dom) up in $i s"
+			info "$g (domain $dom) up in $i s, $RESTARTS restart(s) during boot"
 			return 0
 		}
-		xl domid $g >/dev/null 2>&1 || break
+		d=$(xl domid $g 2>/dev/null) || break
+		# A guest that reset itself before its agent ran (on_reboot=restart)
+		# comes back under a new domain id: follow it and say so.
+		if [ "$d" != "$dom" ]; then
+			RESTARTS=$((RESTARTS + 1))
+			info "$g restarted during boot: domain $dom -> $d ($(xl dmesg |
+				grep -E "d${dom}v[0-9]+ (Triple fault|.*crash)" | tail -n1 | cut -c1-100))"
+			dom=$d
+		fi
 		# on_crash=preserve keeps a crashed guest: stop waiting for it
 		crashed $g && { echo "guest $g crashed"; break; }
 		sleep 1
@@ -225,6 +234,7 @@ bench() {
 finish() {
 	step "dom0: shutting the guests down"
 	gstop hostile
+	gstop pvh
 	gstop client
 	gstop dd
 	cp /var/log/xen/*.log $OUT/ 2>/dev/null

@@ -98,20 +98,24 @@ blk_hostile() {
 	[ "$n" = 0 ] && result PASS blk-hostile-neighbour-fio "client fio verify during the attack" ||
 		result FAIL blk-hostile-neighbour-fio "$(tail -c 300 /tmp/neighbour.out)"
 	check blk-hostile-dd-alive dd 30 kernel_clean
-	[ "${PVH:-0}" = 1 ] && blk_pvh	# see docs/block.md: PVH under emulation
 	gstop hostile
 }
 
-# ddblkfront in a PVH guest on a file-backed disk (PVH=1, with hostile.cfg's
-# type set to "pvh").
+# ddblkfront in a PVH client (on the hostile guest's disks, after it has gone)
+# against ddblkback, on a file in the driver domain.
 blk_pvh() {
 	want ddstack-pvh || return 0
-	local spec="format=raw,vdev=xvdc,access=rw,backend=dd,target=/var/tmp/pvh.img"
+	gstop hostile
+	local spec="format=raw,vdev=xvdb,access=rw,backend=dd,target=/var/tmp/pvh.img"
+	gstart pvh || { result FAIL ddstack-pvh-boots "$STEP"; return 1; }
+	result PASS ddstack-pvh-boots "$RESTARTS restart(s) during boot"
 	check ddstack-pvh-prepare-dd dd 60 "truncate -s 128M /var/tmp/pvh.img && echo ok" &&
-	check ddstack-pvh-frontend hostile 60 blk_frontend ddstack &&
-	dcheck ddstack-pvh-attach xl_attach hostile "$spec" &&
-	check ddstack-pvh-disk hostile 90 client_disk xvdc 51744 ddblkfront &&
-	check ddstack-pvh-fio-verify hostile 900 fio_verify /dev/xvdc randwrite 32M
+	check ddstack-pvh-frontend pvh 60 blk_frontend ddstack &&
+	dcheck ddstack-pvh-attach xl_attach pvh "$spec" &&
+	check ddstack-pvh-disk pvh 90 client_disk xvdb 51728 ddblkfront &&
+	check ddstack-pvh-fio-verify pvh 900 fio_verify /dev/xvdb randwrite 32M &&
+	check ddstack-pvh-kernel-clean pvh 30 kernel_clean
+	gstop pvh
 }
 
 # ddblkfront and ddblkback again with multi-queue, multi-page rings and neither
@@ -150,6 +154,7 @@ scenario_check_ddstack_blk() {
 	blk_reread
 	blk_interop_dom0
 	blk_hostile
+	blk_pvh
 	blk_variant
 	blk_unload
 	dcheck ddstack-detach blk_detach xvdb
@@ -209,6 +214,7 @@ blk-fio-verify-random blk-fio-verify-seq net-ping-peer net-tcp-sha256 net-netper
 blk-detach-upstream ddblkback-load interop-blkfront-ddblkback-fio ddblkfront-load ddstack-attach
 ddstack-disk ddstack-fio-verify-random ddstack-fio-verify-seq ddstack-dd-reread
 interop-ddblkfront-blkback-fio blk-hostile blk-hostile-neighbour-fio blk-hostile-dd-alive
+ddstack-pvh-boots ddstack-pvh-disk ddstack-pvh-fio-verify ddstack-pvh-kernel-clean
 ddstack-mq-features ddstack-mq-fio-verify ddstack-unload-frontend-fio ddstack-unload-backend-reload ddstack-detach ddstack-dd-kernel-clean
 ddstack-client-kernel-clean ddstack-flush-write"
 
