@@ -197,7 +197,7 @@ def build(kind, outdir):
         raise ValueError("no %s figures in %s" % (kind, outdir))
     for regime in regimes:
         rows = {}
-        order = {"native": 0, "upstream": 1, "ddstack": 2}
+        order = {"native": 0, "upstream": 1, "ddstack": 2, "upstream-dd": 3, "ddstack-dd": 4}
         for row in sorted({k[1] for k in figs if k[0] == kind and k[2] == regime},
                           key=lambda r: (order.get(r, 9), r)):
             tests = {k[3]: v for k, v in figs.items() if k[:3] == (kind, row, regime)}
@@ -212,10 +212,17 @@ def build(kind, outdir):
                                  "cpu_us_per_io_4k"])
         else:
             r = {}
+            keys = ["mbps", "tps", "sd_system_us_per_kb", "sd_system_us_per_tran"]
             for t in NET_TESTS:
                 sub = {n: v[t] for n, v in rows.items() if t in v}
-                for pair, vals in ratios(sub, "native", ["mbps", "tps", "sd_system_us_per_kb",
-                                                           "sd_system_us_per_tran"]).items():
+                # every row against native; ddstack also against upstream on
+                # the same path (to the peer, and to the driver domain itself)
+                pairs = ratios({n: v for n, v in sub.items() if not n.endswith("-dd")},
+                               "native", keys)
+                for a, b in (("ddstack", "upstream"), ("ddstack-dd", "upstream-dd")):
+                    if a in sub and b in sub:
+                        pairs.update(ratios({a: sub[a], b: sub[b]}, b, keys))
+                for pair, vals in pairs.items():
                     r.setdefault(pair, {})[t] = vals
             doc.setdefault("ratios", {})[regime] = r
     return doc
@@ -266,12 +273,33 @@ def table(path):
     return "\n".join(lines)
 
 
+def _chart_values(doc, regime, row, key):
+    """(value, native value) of one chart bar: key is "figure" or "TEST:figure"."""
+    if doc["kind"] == "blk":
+        return doc[regime].get(row, {}).get(key), doc[regime]["native"].get(key)
+    test, fig = key.split(":")
+    return (doc[regime].get(row, {}).get(test, {}).get(fig),
+            doc[regime].get("native", {}).get(test, {}).get(fig))
+
+
 def svg_chart(path, out):
-    """A bar chart (SVG) of blk.json: each figure of each row relative to native."""
+    """A bar chart (SVG) of blk.json or net.json: each figure of each row relative to native."""
     with open(path) as f:
         doc = json.load(f)
-    keys = [("iops_4k_randread", "4k rand IOPS"), ("mbps_seq_read", "seq read MB/s"),
-            ("mbps_seq_write", "seq write MB/s"), ("cpu_us_per_io_4k", "CPU us per 4k IO")]
+    if doc["kind"] == "blk":
+        keys = [("iops_4k_randread", "4k rand IOPS"), ("mbps_seq_read", "seq read MB/s"),
+                ("mbps_seq_write", "seq write MB/s"), ("cpu_us_per_io_4k", "CPU us per 4k IO")]
+        lower = "CPU per IO"
+    else:
+        keys = [("TCP_STREAM:mbps", "TCP_STREAM Mbit/s"),
+                ("TCP_STREAM:sd_system_us_per_kb", "TCP_STREAM CPU us/KB"),
+                ("TCP_MAERTS:mbps", "TCP_MAERTS Mbit/s"),
+                ("TCP_MAERTS:sd_system_us_per_kb", "TCP_MAERTS CPU us/KB"),
+                ("TCP_RR:tps", "TCP_RR trans/s"),
+                ("TCP_RR:sd_system_us_per_tran", "TCP_RR CPU us/trans")]
+        keys = [k for k in keys if any(_chart_values(doc, r, "native", k[0])[0]
+                                       for r in ("open", "capped") if r in doc)]
+        lower = "CPU per KB or transaction"
     colors = {"native": "#777777", "upstream": "#4a7ab5", "ddstack": "#d9822b"}
     regimes = [r for r in ("open", "capped") if r in doc]
     bw, gap, h = 18, 30, 220
@@ -279,10 +307,9 @@ def svg_chart(path, out):
     parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
              'font-family="sans-serif" font-size="11">' % (width, h + 90),
              '<text x="10" y="16" font-size="13">%s: each figure relative to native '
-             '(1.0 = native; CPU per IO: lower is better)</text>' % os.path.basename(path)]
-    top = max([1.0] + [doc[r][row].get(k) / doc[r]["native"][k]
-                       for r in regimes for row in doc[r] for k, _ in keys
-                       if doc[r][row].get(k) and doc[r]["native"].get(k)])
+             '(1.0 = native; %s: lower is better)</text>' % (os.path.basename(path), lower)]
+    vals = [_chart_values(doc, r, row, k) for r in regimes for row in doc[r] for k, _ in keys]
+    top = max([1.0] + [v / n for v, n in vals if v and n])
     x = 60
     base = 30 + h
     parts.append('<line x1="50" y1="%d" x2="%d" y2="%d" stroke="black"/>' % (base, width - 20, base))
@@ -293,7 +320,7 @@ def svg_chart(path, out):
     for r in regimes:
         for k, label in keys:
             for i, row in enumerate(("native", "upstream", "ddstack")):
-                v, n = doc[r].get(row, {}).get(k), doc[r]["native"].get(k)
+                v, n = _chart_values(doc, r, row, k)
                 if v is None or not n:
                     continue
                 bh = h * (v / n) / top

@@ -305,8 +305,7 @@ def main():
             path = benchlib.write_bench(kind, os.path.join(rundir, "out"), os.path.join(TOP, "build", "bench"),
                                         demo=args.scenario == "demo")
             print(benchlib.table(path), flush=True)
-            if kind == "blk":
-                benchlib.svg_chart(path, path[:-5] + ".svg")
+            benchlib.svg_chart(path, path[:-5] + ".svg")
         except (OSError, ValueError, KeyError) as e:
             print("lab: no %s figures from this run: %s" % (kind, e))
             results.append(("FAIL", "bench figures"))

@@ -92,6 +92,33 @@ def t_net_json():
         json.dumps(doc)
 
 
+def t_net_ddstack_rows_and_chart():
+    with tempfile.TemporaryDirectory() as tmp:
+        figs = {}
+        for row, thr in (("native", 400.0), ("upstream", 100.0), ("ddstack", 150.0),
+                         ("upstream-dd", 300.0), ("ddstack-dd", 600.0)):
+            figs["net.%s.open.TCP_STREAM.1" % row] = (
+                snap(0, dd=0, client=0), snap(10_000_000_000, dd=1_000_000_000, client=1_000_000_000),
+                "netperf TCP_STREAM %.1f,10^6bits/s,50,20,30,10\n" % thr)
+        make_run(tmp, figs)
+        doc = benchlib.build("net", tmp)
+        assert list(doc["open"]) == ["native", "upstream", "ddstack", "upstream-dd", "ddstack-dd"]
+        r = doc["ratios"]["open"]
+        assert r["ddstack/upstream"]["TCP_STREAM"]["mbps"] == 1.5, r
+        assert r["ddstack-dd/upstream-dd"]["TCP_STREAM"]["mbps"] == 2.0, r
+        assert "upstream-dd/native" not in r, r
+        # same CPU, 1.5x the bytes: two thirds of upstream's CPU per KB
+        assert r["ddstack/upstream"]["TCP_STREAM"]["sd_system_us_per_kb"] == 0.667, r
+        path = os.path.join(tmp, "net.json")
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        benchlib.svg_chart(path, os.path.join(tmp, "net.svg"))
+        with open(os.path.join(tmp, "net.svg")) as f:
+            svg = f.read()
+        assert "<title>open ddstack TCP_STREAM Mbit/s: 150.0</title>" in svg, svg[:400]
+        assert "upstream-dd" not in svg
+
+
 def t_blk_json():
     with tempfile.TemporaryDirectory() as tmp:
         figs = {}
