@@ -58,9 +58,10 @@ def make_payload(rundir, conf):
     mods = os.path.join(tree, "modules")
     os.makedirs(mods)
     for d in ("drivers", "backend", "frontend", "dma_pool"):
-        for f in sorted(os.listdir(os.path.join(TOP, d))):
-            if f.endswith(".ko"):
-                shutil.copy(os.path.join(TOP, d, f), mods)
+        for where, _, files in sorted(os.walk(os.path.join(TOP, d))):
+            for f in sorted(files):
+                if f.endswith(".ko"):
+                    shutil.copy(os.path.join(where, f), mods)
     os.makedirs(os.path.join(tree, "tools"))
     for f in sorted(os.listdir(os.path.join(TOP, "tools"))):
         p = os.path.join(TOP, "tools", f)
