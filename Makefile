@@ -13,7 +13,7 @@ KDIR	?= /usr/src/linux-headers-$(KVER)
 W	?= 1
 CC	?= gcc
 CFLAGS	?= -O2 -g -Wall -Wextra -Werror
-TOOLS	:= tools/ddstat tools/ddblk-hostile
+TOOLS	:= tools/ddstat tools/ddblk-hostile tools/ddnet-hostile
 
 .PHONY: all modules tools deps check unit lab demo bench-blk bench-net clean
 
@@ -28,6 +28,9 @@ tools/ddstat: tools/ddstat.c
 	$(CC) $(CFLAGS) -o $@ $< -lxenctrl -lxenstore
 
 tools/ddblk-hostile: tools/ddblk-hostile.c
+	$(CC) $(CFLAGS) -o $@ $< -lxenstore -lxengnttab -lxenevtchn
+
+tools/ddnet-hostile: tools/ddnet-hostile.c
 	$(CC) $(CFLAGS) -o $@ $< -lxenstore -lxengnttab -lxenevtchn
 
 deps:
