@@ -22,7 +22,8 @@ result() {
 # want NAME: the test is selected (LAB_ONLY / --only). Steps that later tests
 # stand on always run.
 SETUP_STEPS=" dd-boots native-drivers-probe native-net backends-ready client-boots client-devices
- blk-detach-upstream ddblkback-load ddblkfront-load ddstack-attach ddstack-disk "
+ blk-detach-upstream ddblkback-load ddblkfront-load ddstack-attach ddstack-disk
+ net-detach-upstream ddnetback-load ddnetfront-load ddstack-net-attach ddstack-net-nic "
 want() {
 	[ -z "$ONLY" ] || [[ "$1" == *"$ONLY"* ]] || [[ "$SETUP_STEPS" == *" $1 "* ]] ||
 		[[ "$SETUP_STEPS" == *" $1"$'\n'* ]]

@@ -3,6 +3,7 @@
 . /lab/run.conf
 . /lab/tests/lab/guest/do.sh
 . /lab/tests/lab/dom0/lib.sh
+. /lab/tests/lab/dom0/net.sh
 
 NET_CAP=${NET_CAP:-100mbit}		# capped regime: the wire
 BLK_CAP_BPS=${BLK_CAP_BPS:-20971520}	# capped regime: the NVMe, 20 MiB/s
@@ -101,9 +102,10 @@ blk_hostile() {
 	gstop hostile
 }
 
-# ddblkfront in a PVH client (on the hostile guest's disks, after it has gone)
-# against ddblkback, on a file in the driver domain.
-blk_pvh() {
+# A PVH client (on the hostile guest's disks, after it has gone): ddblkfront
+# against ddblkback on a file in the driver domain, ddnetfront against
+# ddnetback through the bridge to the peer.
+pvh_client() {
 	want ddstack-pvh || return 0
 	gstop hostile
 	local spec="format=raw,vdev=xvdb,access=rw,backend=dd,target=/var/tmp/pvh.img"
@@ -113,7 +115,11 @@ blk_pvh() {
 	check ddstack-pvh-frontend pvh 60 blk_frontend ddstack &&
 	dcheck ddstack-pvh-attach xl_attach pvh "$spec" &&
 	check ddstack-pvh-disk pvh 90 client_disk xvdb 51728 ddblkfront &&
-	check ddstack-pvh-fio-verify pvh 900 fio_verify /dev/xvdb randwrite 32M &&
+	check ddstack-pvh-fio-verify pvh 900 fio_verify /dev/xvdb randwrite 32M
+	check ddstack-pvh-net-frontend pvh 60 net_frontend &&
+	dcheck ddstack-pvh-net-attach net_attach pvh $PVH_MAC &&
+	check ddstack-pvh-net-nic pvh 90 client_nic $PVH_MAC ddnetfront 10.99.0.5 &&
+	net_xfer ddstack-pvh-net-sha256 pvh
 	check ddstack-pvh-kernel-clean pvh 30 kernel_clean
 	gstop pvh
 }
@@ -154,7 +160,6 @@ scenario_check_ddstack_blk() {
 	blk_reread
 	blk_interop_dom0
 	blk_hostile
-	blk_pvh
 	blk_variant
 	blk_unload
 	dcheck ddstack-detach blk_detach xvdb
@@ -182,39 +187,13 @@ blk_flush_destroy() {
 	fi
 }
 
-# A file each way between the client and the peer, compared by sha256.
-net_sha256() {
-	local name=net-tcp-sha256 sent got
-	want $name || return 0
-	step "client: $name"
-	rm -f /tmp/rx.bin
-	(timeout 120 nc -l 5001 >/tmp/rx.bin) &
-	sleep 0.5
-	gexec client 150 net_send 5001 16
-	wait
-	sent=$(echo "$GOUT" | grep -m1 -o '^[0-9a-f]\{64\}')
-	got=$(sha256sum </tmp/rx.bin | cut -c1-64)
-	head -c 16M /dev/urandom >/tmp/tx.bin
-	(timeout 120 nc -N -l 5002 </tmp/tx.bin) &
-	sleep 0.5
-	gexec client 150 net_recv 5002
-	wait
-	local back want_back
-	back=$(echo "$GOUT" | grep -m1 -o '^[0-9a-f]\{64\}')
-	want_back=$(sha256sum </tmp/tx.bin | cut -c1-64)
-	if [ -n "$sent" ] && [ "$sent" = "$got" ] && [ "$back" = "$want_back" ]; then
-		result PASS $name "16 MiB each way"
-	else
-		result FAIL $name "to peer ${sent:0:12}/${got:0:12}, from peer ${want_back:0:12}/${back:0:12}"
-	fi
-}
-
 CHECK_TESTS="dd-boots native-drivers-probe native-net backends-ready client-boots client-devices
 blk-fio-verify-random blk-fio-verify-seq net-ping-peer net-tcp-sha256 net-netperf
 blk-detach-upstream ddblkback-load interop-blkfront-ddblkback-fio ddblkfront-load ddstack-attach
 ddstack-disk ddstack-fio-verify-random ddstack-fio-verify-seq ddstack-dd-reread
 interop-ddblkfront-blkback-fio blk-hostile blk-hostile-neighbour-fio blk-hostile-dd-alive
-ddstack-pvh-boots ddstack-pvh-disk ddstack-pvh-fio-verify ddstack-pvh-kernel-clean
+ddstack-pvh-boots ddstack-pvh-disk ddstack-pvh-fio-verify ddstack-pvh-net-nic ddstack-pvh-net-sha256
+ddstack-pvh-kernel-clean
 ddstack-mq-features ddstack-mq-fio-verify ddstack-unload-frontend-fio ddstack-unload-backend-reload ddstack-detach ddstack-dd-kernel-clean
 ddstack-client-kernel-clean ddstack-flush-write"
 
@@ -226,14 +205,17 @@ scenario_check() {
 	check blk-fio-verify-random client 900 fio_verify /dev/xvdb randwrite 48M
 	check blk-fio-verify-seq client 900 fio_verify /dev/xvdb write 96M
 	check net-ping-peer client 60 "ping -c 5 -i 0.3 $PEER_IP"
-	net_sha256
+	net_xfer net-tcp-sha256 client
 	check net-netperf client 120 net_bench TCP_STREAM 5
 	scenario_check_ddstack_blk
+	scenario_check_ddstack_net
+	pvh_client
 }
 
-# bench_rows KIND ROW GUEST: every test, regime and repetition of one row.
+# bench_rows KIND ROW GUEST [HOST]: every test, regime and repetition of one
+# row (network: netperf from GUEST to HOST, the peer by default).
 bench_rows() {
-	local kind=$1 row=$2 g=$3 regime t rep
+	local kind=$1 row=$2 g=$3 host=${4:-$PEER_IP} regime t rep
 	for regime in $REGIMES; do
 		step "$g: bench $kind $row $regime"
 		if [ $regime = capped ]; then
@@ -243,7 +225,7 @@ bench_rows() {
 		for t in $([ $kind = net ] && echo $NET_TESTS || echo $BLK_TESTS); do
 			for rep in $(seq $REPS); do
 				if [ $kind = net ]; then
-					bench net $row $regime $t $rep $g net_bench $t $RUNTIME
+					bench net $row $regime $t $rep $g net_bench $t $RUNTIME $host
 				else
 					bench blk $row $regime $t $rep $g fio_bench \
 						$([ $row = native ] && echo /dev/nvme0n1 || echo /dev/xvdb) $t $RUNTIME
@@ -272,6 +254,14 @@ scenario_bench() {
 	if [ $kind = blk ]; then
 		blk_to_ddstack || return
 		bench_rows blk ddstack client
+	else
+		# client to the driver domain itself (its bridge address): no wire,
+		# so no cap either
+		check dd-netserver dd 30 "netserver >/dev/null 2>&1; pgrep -x netserver >/dev/null && echo netserver up"
+		REGIMES=open bench_rows net upstream-dd client $DD_IP
+		net_to_ddstack || return
+		bench_rows net ddstack client
+		REGIMES=open bench_rows net ddstack-dd client $DD_IP
 	fi
 	result PASS bench-$kind-complete
 }
@@ -282,7 +272,7 @@ if dom0_up; then
 	check)
 		scenario_check
 		# A test that an earlier failure kept from running counts as failed.
-		for t in $CHECK_TESTS; do
+		for t in $CHECK_TESTS $NET_CHECK_TESTS; do
 			want $t && ! grep -q "^[A-Z]* $t\b" $OUT/results.txt &&
 				result FAIL $t "not run: an earlier step failed"
 		done

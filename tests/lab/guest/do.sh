@@ -122,7 +122,8 @@ dd_reload() {
 # must disappear (frontend): unload_attached MODULE BUS [NAME]
 unload_attached() {
 	n=0
-	for d in /sys/bus/$2/drivers/$1/vbd-*; do
+	case "$1" in *net*) kind=vif ;; *) kind=vbd ;; esac
+	for d in /sys/bus/$2/drivers/$1/$kind-*; do
 		[ -e "$d" ] || continue
 		echo "$(basename $d)" >/sys/bus/$2/drivers/$1/unbind || die "unbind $(basename $d)"
 		n=$((n + 1))
@@ -228,27 +229,171 @@ fio_bench() {
 	awk -F';' '$1 == "3" {printf "fio read_kbs=%s read_iops=%s write_kbs=%s write_iops=%s usr=%s sys=%s\n", $7, $8, $48, $49, $88, $89}' /tmp/fio.t
 }
 
-# One netperf figure: net_bench TEST SECONDS
+# One netperf figure: net_bench TEST SECONDS [HOST]
 net_bench() {
 	m=
 	# UDP datagrams that fit the MTU: a 64 KiB datagram is 45 IP fragments and
 	# one lost fragment loses it all, which measures the shaper, not the path.
 	[ "$1" = UDP_STREAM ] && m="-m 1472"
-	netperf -H $PEER_IP -t $1 -l $2 -c -C -P 0 -- $m \
+	netperf -H ${3:-$PEER_IP} -t $1 -l $2 -c -C -P 0 -- $m \
 		-o THROUGHPUT,THROUGHPUT_UNITS,LOCAL_CPU_UTIL,REMOTE_CPU_UTIL,LOCAL_SD,REMOTE_SD,REMOTE_BYTES_RECVD,ELAPSED_TIME \
 		>/tmp/np.out 2>&1 || die "netperf $1: $(tail -3 /tmp/np.out)"
 	echo "netperf $1 $(tail -1 /tmp/np.out)"
 }
 
-# A file sent to the peer's listener and its sha256: net_send PORT MB
+# A file sent to the peer's listener and its sha256: net_send PORT MB [HOST]
 net_send() {
 	head -c $(($2 << 20)) /dev/urandom >/tmp/send.bin
 	sha256sum </tmp/send.bin
-	nc -N -w 30 $PEER_IP $1 </tmp/send.bin || die "nc send"
+	nc -N -w 30 ${3:-$PEER_IP} $1 </tmp/send.bin || die "nc send"
 }
 
-# Receive a file from the peer on PORT and print its sha256: net_recv PORT
+# Receive a file from the peer on PORT and print its sha256: net_recv PORT [HOST]
 net_recv() {
-	nc -d -w 30 $PEER_IP $1 >/tmp/recv.bin || die "nc recv"
+	nc -d -w 30 ${2:-$PEER_IP} $1 >/tmp/recv.bin || die "nc recv"
 	sha256sum </tmp/recv.bin
+}
+
+# ---- network: ddnetback / ddnetfront ----
+
+# Driver domain: which network backend serves vifs: net_backend upstream|ddstack [PARAM=VALUE...]
+# (both register the "vif" backend type; the other one is unloaded).
+net_backend() {
+	which=$1
+	shift
+	case "$which" in
+	upstream)
+		lsmod | grep -q '^ddnetback ' && { rmmod ddnetback || die "rmmod ddnetback"; }
+		modprobe xen-netback || die "modprobe xen-netback" ;;
+	ddstack)
+		lsmod | grep -q '^xen_netback ' && { rmmod xen-netback || die "rmmod xen-netback"; }
+		dd_insmod ddcore
+		lsmod | grep -q '^ddnetback ' && { rmmod ddnetback || die "rmmod ddnetback"; }
+		insmod /lab/modules/ddnetback.ko "$@" || die "insmod ddnetback: $(dmesg | tail -n 3)" ;;
+	esac
+	lsmod | grep -E 'netback' || true
+}
+
+# Client: load ddnetfront next to xen-netfront (which keeps the boot NIC);
+# new vifs are handed to a driver by client_nic.
+net_frontend() {
+	dd_insmod ddcore ddnetfront
+	echo 0 >/sys/bus/xen/drivers_autoprobe
+	echo "ddnetfront loaded, xen autoprobe $(cat /sys/bus/xen/drivers_autoprobe)"
+}
+
+# The xen device (vif-N) whose frontend has this MAC.
+vif_by_mac() {
+	for d in /sys/bus/xen/devices/vif-*; do
+		[ -e "$d" ] || continue
+		n=${d##*/vif-}
+		[ "$(xenstore-read device/vif/$n/mac 2>/dev/null)" = "$1" ] && { echo vif-$n; return 0; }
+	done
+	return 1
+}
+
+# Client: a vif attached by dom0 appears, bound to DRIVER (vif = xen-netfront,
+# ddnetfront), and gets ADDR (and fd99::HOST6/64): client_nic MAC DRIVER ADDR [PING]
+client_nic() {
+	wait_for "vif_by_mac $1 >/dev/null" 60 || die "no xen vif with mac $1"
+	dev=$(vif_by_mac $1)
+	[ -e /sys/bus/xen/devices/$dev/driver ] ||
+		echo $dev >/sys/bus/xen/drivers/$2/bind || die "bind $dev to $2"
+	wait_for "nic_by_mac $1 >/dev/null" 60 || die "no netdev for $dev: $(dmesg | tail -n 5)"
+	drv=$(basename "$(readlink /sys/bus/xen/devices/$dev/driver)")
+	[ "$drv" = "$2" ] || die "$dev is on $drv, not $2"
+	nic=$(nic_by_mac $1)
+	ip link set $nic up && ip addr add $3/24 dev $nic || die "address on $nic"
+	ip -6 addr add fd99::${3##*.}/64 dev $nic nodad 2>/dev/null
+	wait_for "ping -c1 -W1 ${4:-$PEER_IP} >/dev/null" 60 ||
+		die "${4:-$PEER_IP} not reachable over $nic ($drv): $(dmesg | tail -n 3)"
+	echo "$dev ($drv) = $nic $3 reaches ${4:-$PEER_IP}"
+}
+
+# Client: the vif with this MAC is gone after dom0 detached it: client_nic_gone MAC
+client_nic_gone() {
+	wait_for "! nic_by_mac $1 >/dev/null" 60 || die "netdev with $1 still there"
+	echo "nic $1 detached"
+}
+
+# Ping with data checked by ping itself: net_ping ADDR SIZE [-6]
+net_ping() {
+	ping ${3:-} -c 5 -i 0.3 -s $2 -M do $1 >/tmp/ping.out 2>&1 || die "ping $*: $(tail -n 2 /tmp/ping.out)"
+	grep -qi 'wrong data\|DUP' /tmp/ping.out && die "ping $*: corrupted or duplicated replies"
+	tail -n 2 /tmp/ping.out | head -n 1
+}
+
+# MTU along the client's side of the path: net_mtu MAC MTU
+net_mtu() {
+	nic=$(nic_by_mac $1) || die "no nic $1"
+	ip link set $nic mtu $2 || die "mtu $2 on $nic"
+	echo "$nic mtu $(cat /sys/class/net/$nic/mtu)"
+}
+
+# Driver domain: MTU of the NIC, the bridge and every vif on it: dd_mtu MTU
+dd_mtu() {
+	nic=$(nic_by_mac 52:54:00:00:00:01) || die "no e1000"
+	ip link set $nic mtu $1 || die "e1000 mtu $1"
+	for p in /sys/class/net/br0/brif/*; do
+		ip link set ${p##*/} mtu $1 || die "mtu $1 on ${p##*/}"
+	done
+	ip link set br0 mtu $1
+	echo "br0 mtu $(cat /sys/class/net/br0/mtu): $(ls /sys/class/net/br0/brif | tr '\n' ' ')"
+}
+
+# Offloads of a NIC: net_offloads MAC on|off
+net_offloads() {
+	nic=$(nic_by_mac $1) || die "no nic $1"
+	ethtool -K $nic tx $2 sg $2 tso $2 gso $2 gro $2 rx $2 2>&1 | grep -v 'Could not change' | head -n 5
+	ethtool -k $nic | grep -E '^(tx-checksumming|scatter-gather|tcp-segmentation-offload|rx-checksumming):'
+}
+
+# Counters of a netdev (ethtool -S), and that packets went both ways: net_stats NIC|MAC
+net_stats() {
+	nic=$1
+	case "$1" in *:*) nic=$(nic_by_mac $1) || die "no nic $1" ;; esac
+	ethtool -S $nic >/tmp/stats.out 2>&1 || die "ethtool -S $nic: $(cat /tmp/stats.out)"
+	grep -vE ': 0$' /tmp/stats.out | head -n 40
+	tx=$(awk -F': ' '$1 ~ /^ *tx_packets$/ {print $2}' /tmp/stats.out)
+	rx=$(awk -F': ' '$1 ~ /^ *rx_packets$/ {print $2}' /tmp/stats.out)
+	[ "${tx:-0}" -gt 0 ] && [ "${rx:-0}" -gt 0 ] || die "$nic: tx_packets ${tx:-none}, rx_packets ${rx:-none}"
+	echo "$nic: tx_packets $tx rx_packets $rx"
+}
+
+# Driver domain: counters of the backend netdev of a domain's first vif: dd_vif_stats DOMID
+dd_vif_stats() {
+	v=$(ls -d /sys/class/net/vif$1.* 2>/dev/null | head -n 1) || true
+	[ -n "$v" ] || die "no vif$1.* netdev"
+	net_stats ${v##*/}
+}
+
+# Driver domain: a domain's vif counted what a hostile frontend did: dd_vif_drops DOMID
+dd_vif_drops() {
+	v=$(ls -d /sys/class/net/vif$1.* 2>/dev/null | head -n 1) || true
+	[ -n "$v" ] || die "no vif$1.* netdev"
+	ethtool -S ${v##*/} >/tmp/stats.out 2>&1 || die "ethtool -S ${v##*/}: $(cat /tmp/stats.out)"
+	grep -E 'bad|fatal|drop|stall|disconnect|error' /tmp/stats.out | grep -vE ': 0$' >/tmp/drops.out
+	cat /tmp/drops.out
+	[ -s /tmp/drops.out ] || die "${v##*/}: no drop, error or disconnect counted"
+	echo "${v##*/}: $(wc -l </tmp/drops.out) non-zero drop/error counters"
+}
+
+# Tx queues the frontend negotiated: net_queues MAC N
+net_queues() {
+	nic=$(nic_by_mac $1) || die "no nic $1"
+	n=$(ls -d /sys/class/net/$nic/queues/tx-* | wc -l)
+	[ "$n" = "$2" ] || die "$nic has $n tx queues, expected $2"
+	echo "$nic: $n tx queues, $(ls -d /sys/class/net/$nic/queues/rx-* | wc -l) rx queues"
+}
+
+# UDP: COUNT datagrams of 1400 bytes to HOST:PORT, then their sha256 (one
+# write, one datagram: bash's /dev/udp): net_udp_send PORT COUNT [HOST]
+net_udp_send() {
+	head -c $((1400 * $2)) /dev/urandom >/tmp/udp.bin
+	bash -c 'exec 3>/dev/udp/$1/$2 || exit 1
+		for i in $(seq 0 $(($3 - 1))); do
+			dd if=/tmp/udp.bin bs=1400 skip=$i count=1 status=none >&3 || exit 1
+			if [ $((i % 16)) = 15 ]; then sleep 0.05; fi
+		done' udp ${3:-$PEER_IP} $1 $2 || die "udp send"
+	sha256sum </tmp/udp.bin
 }
