@@ -151,7 +151,7 @@ crashed() { [[ "$(xl list $1 2>/dev/null | awk 'NR == 2 {print $5}')" == *c* ]];
 
 # gstart NAME: create a guest from tests/lab/xl/NAME.cfg and wait for its agent.
 gstart() {
-	local g=$1 i dom d
+	local g=$1 i j dom d
 	step "$g: xl create"
 	if ! timeout 180 xl create /lab/tests/lab/xl/$g.cfg >$OUT/xl-create-$g.log 2>&1; then
 		cat $OUT/xl-create-$g.log | tail -n 20
@@ -164,9 +164,15 @@ gstart() {
 			info "$g (domain $dom) up in $i s, $RESTARTS restart(s) during boot"
 			return 0
 		}
-		d=$(xl domid $g 2>/dev/null) || break
 		# A guest that reset itself before its agent ran (on_reboot=restart)
-		# comes back under a new domain id: follow it and say so.
+		# is gone for a moment, then back under a new domain id: follow it
+		# and say so.
+		d=
+		for j in $(seq 20); do
+			d=$(xl domid $g 2>/dev/null) && break
+			sleep 0.5
+		done
+		[ -n "$d" ] || break
 		if [ "$d" != "$dom" ]; then
 			RESTARTS=$((RESTARTS + 1))
 			info "$g restarted during boot: domain $dom -> $d ($(xl dmesg |

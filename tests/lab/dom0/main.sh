@@ -165,7 +165,6 @@ scenario_check_ddstack_blk() {
 	dcheck ddstack-detach blk_detach xvdb
 	check ddstack-dd-kernel-clean dd 30 kernel_clean
 	check ddstack-client-kernel-clean client 30 kernel_clean
-	blk_flush_destroy
 }
 
 # Flush honoured: data the client wrote and fsync'ed through ddstack is on the
@@ -210,6 +209,7 @@ scenario_check() {
 	scenario_check_ddstack_blk
 	scenario_check_ddstack_net
 	pvh_client
+	blk_flush_destroy	# last: the driver domain does not survive it
 }
 
 # bench_rows KIND ROW GUEST [HOST]: every test, regime and repetition of one

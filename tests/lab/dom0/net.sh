@@ -80,7 +80,9 @@ net_to_ddstack() {
 	if [ "${INTEROP:-0}" = 1 ]; then
 		dcheck interop-netfront-ddnetback-attach net_attach client $CLIENT_MAC &&
 		check interop-netfront-ddnetback-nic client 90 client_nic $CLIENT_MAC vif $CLIENT_IP &&
-		net_xfer interop-netfront-ddnetback-sha256 client
+		net_xfer interop-netfront-ddnetback-sha256 client &&
+		check interop-netfront-ddnetback-offloads-off client 30 net_offloads $CLIENT_MAC off &&
+		net_xfer interop-netfront-ddnetback-offloads-off-sha256 client
 		dcheck interop-netfront-ddnetback-detach net_detach client $CLIENT_MAC || return 1
 	fi
 	check ddnetfront-load client 60 net_frontend || return 1
@@ -121,10 +123,22 @@ net_mq() {
 	dcheck ddstack-net-mq-attach net_attach client $CLIENT_MAC &&
 	check ddstack-net-mq-nic client 90 client_nic $CLIENT_MAC ddnetfront $CLIENT_IP &&
 	check ddstack-net-mq-queues client 30 net_queues $CLIENT_MAC 2 &&
-	net_xfer ddstack-net-mq-sha256 client
+	net_xfer ddstack-net-mq-sha256 client || return 1
+	# upstream xen-netfront with two queues against ddnetback, then ddnetfront again
+	if want interop-netfront-ddnetback-mq; then
+		dcheck interop-netfront-ddnetback-mq-detach net_detach client $CLIENT_MAC &&
+		dcheck interop-netfront-ddnetback-mq-attach net_attach client $CLIENT_MAC &&
+		check interop-netfront-ddnetback-mq-nic client 90 client_nic $CLIENT_MAC vif $CLIENT_IP &&
+		check interop-netfront-ddnetback-mq-queues client 30 net_queues $CLIENT_MAC 2 &&
+		net_xfer interop-netfront-ddnetback-mq-sha256 client
+		dcheck interop-netfront-ddnetback-mq-detach2 net_detach client $CLIENT_MAC &&
+		dcheck ddstack-net-mq-reattach net_attach client $CLIENT_MAC &&
+		check ddstack-net-mq-renic client 90 client_nic $CLIENT_MAC ddnetfront $CLIENT_IP
+	fi
 }
 
-# ddnetfront against upstream xen-netback in dom0, on a bridge of dom0's own.
+# ddnetfront against upstream xen-netback in dom0, on a bridge of dom0's own
+# (dom0 and the client have two vCPUs: two queues), offloads on, then off.
 net_interop_dom0() {
 	want interop-ddnetfront-netback || return 0
 	ip link add brlab type bridge 2>/dev/null
@@ -134,7 +148,10 @@ net_interop_dom0() {
 		"backend=0 bridge=brlab" &&
 	check interop-ddnetfront-netback-nic client 90 client_nic $DOM0_VIF_MAC ddnetfront \
 		10.98.0.3 10.98.0.1 &&
-	net_xfer interop-ddnetfront-netback-sha256 client 10.98.0.1
+	check interop-ddnetfront-netback-queues client 30 net_queues $DOM0_VIF_MAC 2 &&
+	net_xfer interop-ddnetfront-netback-sha256 client 10.98.0.1 &&
+	check interop-ddnetfront-netback-offloads-off client 30 net_offloads $DOM0_VIF_MAC off &&
+	net_xfer interop-ddnetfront-netback-offloads-off-sha256 client 10.98.0.1
 	dcheck interop-ddnetfront-netback-detach net_detach client $DOM0_VIF_MAC
 }
 
@@ -170,6 +187,9 @@ scenario_check_ddstack_net() {
 }
 
 NET_CHECK_TESTS="net-detach-upstream ddnetback-load interop-netfront-ddnetback-sha256
+interop-netfront-ddnetback-offloads-off-sha256 interop-netfront-ddnetback-mq-queues
+interop-netfront-ddnetback-mq-sha256 interop-ddnetfront-netback-queues
+interop-ddnetfront-netback-offloads-off-sha256
 ddnetfront-load ddstack-net-nic ddstack-net-ping ddstack-net-ping6 ddstack-net-sha256
 ddstack-net-udp ddstack-net-netperf ddstack-net-stats-front ddstack-net-stats-back
 ddstack-net-mtu9000 ddstack-net-mtu9000-sha256 ddstack-net-offloads-off-sha256
