@@ -197,7 +197,8 @@ def build(kind, outdir):
         raise ValueError("no %s figures in %s" % (kind, outdir))
     for regime in regimes:
         rows = {}
-        order = {"native": 0, "upstream": 1, "ddstack": 2, "upstream-dd": 3, "ddstack-dd": 4}
+        order = {"native": 0, "upstream": 1, "ddstack": 2, "upstream-dd": 3, "ddstack-dd": 4,
+                 "upfront-ddback": 5, "ddfront-upback": 6}
         for row in sorted({k[1] for k in figs if k[0] == kind and k[2] == regime},
                           key=lambda r: (order.get(r, 9), r)):
             tests = {k[3]: v for k, v in figs.items() if k[:3] == (kind, row, regime)}
@@ -207,9 +208,12 @@ def build(kind, outdir):
                 rows[row] = blk_row(tests, runtime)
         doc[regime] = rows
         if kind == "blk":
-            doc.setdefault("ratios", {})[regime] = ratios(
-                rows, "native", ["iops_4k_randread", "mbps_seq_read", "mbps_seq_write",
-                                 "cpu_us_per_io_4k"])
+            keys = ["iops_4k_randread", "mbps_seq_read", "mbps_seq_write", "cpu_us_per_io_4k"]
+            r = ratios(rows, "native", keys)
+            # every split path against upstream's (the interop rows tell
+            # which half of ddstack costs what)
+            r.update(ratios({n: v for n, v in rows.items() if n != "native"}, "upstream", keys))
+            doc.setdefault("ratios", {})[regime] = r
         else:
             r = {}
             keys = ["mbps", "tps", "sd_system_us_per_kb", "sd_system_us_per_tran"]

@@ -140,6 +140,24 @@ def t_blk_json():
         assert doc["cap"]["capped"]["nvme_iops"] == "10"
 
 
+def t_blk_interop_rows():
+    with tempfile.TemporaryDirectory() as tmp:
+        figs = {}
+        for row, iops in (("native", 800), ("upstream", 700), ("ddstack", 560),
+                          ("upfront-ddback", 700), ("ddfront-upback", 560)):
+            figs["blk.%s.open.randread.1" % row] = (
+                snap(0, dd=0, client=0), snap(10_000_000_000, dd=1_000_000_000, client=1_000_000_000),
+                "fio read_kbs=4000 read_iops=%d write_kbs=0 write_iops=0 usr=1%% sys=9%%\n" % iops)
+        make_run(tmp, figs)
+        doc = benchlib.build("blk", tmp)
+        assert list(doc["open"])[-2:] == ["upfront-ddback", "ddfront-upback"], list(doc["open"])
+        r = doc["ratios"]["open"]
+        assert r["ddstack/upstream"]["iops_4k_randread"] == 0.8, r
+        assert r["ddfront-upback/upstream"]["iops_4k_randread"] == 0.8, r
+        assert r["upfront-ddback/upstream"]["iops_4k_randread"] == 1.0, r
+        assert r["ddstack/native"]["iops_4k_randread"] == 0.7, r
+
+
 def t_missing_figures():
     with tempfile.TemporaryDirectory() as tmp:
         make_run(tmp, {})

@@ -38,6 +38,12 @@ blk_to_ddstack() {
 		check interop-blkfront-ddblkback-disk client 90 client_disk xvdb 51728 vbd &&
 		check interop-blkfront-ddblkback-fio client 900 fio_verify /dev/xvdb randwrite 32M
 		dcheck interop-blkfront-ddblkback-detach blk_detach xvdb || return 1
+	elif [ "${INTEROP:-0}" = bench ]; then
+		# which half costs what: upstream's frontend on ddstack's backend
+		dcheck interop-blkfront-ddblkback-attach blk_attach "$spec" &&
+		check interop-blkfront-ddblkback-disk client 90 client_disk xvdb 51728 vbd &&
+		REGIMES=open BLK_TESTS=randread bench_rows blk upfront-ddback client
+		dcheck interop-blkfront-ddblkback-detach blk_detach xvdb || return 1
 	fi
 	check ddblkfront-load client 60 blk_frontend ddstack || return 1
 	dcheck ddstack-attach blk_attach "$spec" || return 1
@@ -252,8 +258,14 @@ scenario_bench() {
 	serve_client || return
 	bench_rows $kind upstream client
 	if [ $kind = blk ]; then
-		blk_to_ddstack || return
+		INTEROP=bench blk_to_ddstack || return
 		bench_rows blk ddstack client
+		# and ddstack's frontend on upstream's backend
+		dcheck blk-detach-ddstack blk_detach xvdb &&
+		check blkback-reload dd 60 blk_backend upstream &&
+		dcheck ddfront-upback-attach blk_attach "$(dd_disk_spec)" &&
+		check ddfront-upback-disk client 90 client_disk xvdb 51728 ddblkfront &&
+		REGIMES=open BLK_TESTS=randread bench_rows blk ddfront-upback client
 	else
 		# client to the driver domain itself (its bridge address): no wire,
 		# so no cap either
