@@ -149,6 +149,38 @@ int ddcore_bring_map(struct xenbus_device *dev, const char *dir,
 EXPORT_SYMBOL_GPL(ddcore_bring_map);
 
 /**
+ * ddcore_bring_map_key() - map a one-page ring whose grant has its own key
+ * @dev: xenbus device
+ * @dir: frontend (queue) directory holding @key
+ * @key: key of the grant reference, e.g. "tx-ring-ref" or "rx-ring-ref"
+ *	for the two rings of a netif queue
+ * @r: ring; @r->sring is set on success
+ *
+ * Return: 0 or a negative errno (reported with xenbus_dev_fatal).
+ */
+int ddcore_bring_map_key(struct xenbus_device *dev, const char *dir,
+			 const char *key, struct ddcore_bring *r)
+{
+	grant_ref_t ref;
+	int err;
+
+	err = ddcore_read_ref(dir, key, &ref);
+	if (err) {
+		xenbus_dev_fatal(dev, err, "reading %s/%s", dir, key);
+		return err;
+	}
+	err = xenbus_map_ring_valloc(dev, &ref, 1, &r->sring);
+	if (err) {
+		r->sring = NULL;
+		xenbus_dev_fatal(dev, err, "mapping %s/%s (grant %u)", dir, key, ref);
+		return err;
+	}
+	r->nr_pages = 1;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(ddcore_bring_map_key);
+
+/**
  * ddcore_bring_check() - check a freshly mapped ring's indices
  * @r: mapped ring
  * @ring_size: slots in the ring (RING_SIZE of the attached ring type)

@@ -202,31 +202,6 @@ static void ddnb_fatal_work(struct work_struct *work)
 	mutex_unlock(&vif->lock);
 }
 
-/* Map a one-page ring whose grant is in @dir/@key. */
-static int ddnb_ring_map(struct xenbus_device *dev, const char *dir,
-			 const char *key, struct ddcore_bring *r)
-{
-	grant_ref_t ref;
-	unsigned int v;
-	int err;
-
-	err = xenbus_scanf(XBT_NIL, dir, key, "%u", &v);
-	if (err != 1) {
-		err = err < 0 ? err : -EINVAL;
-		xenbus_dev_fatal(dev, err, "reading %s/%s", dir, key);
-		return err;
-	}
-	ref = v;
-	err = xenbus_map_ring_valloc(dev, &ref, 1, &r->sring);
-	if (err) {
-		r->sring = NULL;
-		xenbus_dev_fatal(dev, err, "mapping %s/%s (grant %u)", dir, key, v);
-		return err;
-	}
-	r->nr_pages = 1;
-	return 0;
-}
-
 /* Read a queue's event channel(s): split tx/rx or one for both. */
 static int ddnb_read_evtchn(struct ddnb_vif *vif, const char *dir,
 			    evtchn_port_t *tx, evtchn_port_t *rx, bool *split)
@@ -274,7 +249,7 @@ static int ddnb_queue_connect(struct ddnb_queue *q, const char *dir)
 		return -EINVAL;
 	}
 
-	err = ddnb_ring_map(dev, dir, "tx-ring-ref", &q->tx_bring);
+	err = ddcore_bring_map_key(dev, dir, "tx-ring-ref", &q->tx_bring);
 	if (err)
 		return err;
 	err = ddcore_bring_check(&q->tx_bring,
@@ -286,7 +261,7 @@ static int ddnb_queue_connect(struct ddnb_queue *q, const char *dir)
 	BACK_RING_ATTACH(&q->tx, (struct xen_netif_tx_sring *)q->tx_bring.sring,
 			 rsp_prod, XEN_PAGE_SIZE);
 
-	err = ddnb_ring_map(dev, dir, "rx-ring-ref", &q->rx_bring);
+	err = ddcore_bring_map_key(dev, dir, "rx-ring-ref", &q->rx_bring);
 	if (err)
 		return err;
 	err = ddcore_bring_check(&q->rx_bring,

@@ -95,6 +95,8 @@ struct ddcore_bring {
 
 int ddcore_bring_map(struct xenbus_device *dev, const char *dir,
 		     unsigned int order, struct ddcore_bring *r);
+int ddcore_bring_map_key(struct xenbus_device *dev, const char *dir,
+			 const char *key, struct ddcore_bring *r);
 int ddcore_bring_check(const struct ddcore_bring *r, unsigned int ring_size,
 		       RING_IDX *rsp_prod);
 void ddcore_bring_unmap(struct xenbus_device *dev, struct ddcore_bring *r);
