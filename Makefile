@@ -27,11 +27,11 @@ tools: $(TOOLS)
 tools/ddstat: tools/ddstat.c
 	$(CC) $(CFLAGS) -o $@ $< -lxenctrl -lxenstore
 
-tools/ddblk-hostile: tools/ddblk-hostile.c
-	$(CC) $(CFLAGS) -o $@ $< -lxenstore -lxengnttab -lxenevtchn
+tools/ddblk-hostile: tools/ddblk-hostile.c tools/xsfront.c tools/xsfront.h
+	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) -lxenstore -lxengnttab -lxenevtchn
 
-tools/ddnet-hostile: tools/ddnet-hostile.c
-	$(CC) $(CFLAGS) -o $@ $< -lxenstore -lxengnttab -lxenevtchn
+tools/ddnet-hostile: tools/ddnet-hostile.c tools/xsfront.c tools/xsfront.h
+	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) -lxenstore -lxengnttab -lxenevtchn
 
 deps:
 	tests/deps.sh

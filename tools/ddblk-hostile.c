@@ -32,29 +32,15 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-#include <xenevtchn.h>
-#include <xengnttab.h>
-#include <xenstore.h>
 #include <xen/io/blkif.h>
-#include <xen/io/xenbus.h>
-
-/* ring.h leaves the barriers to its includer. */
-#undef xen_mb
-#undef xen_rmb
-#undef xen_wmb
-#define xen_mb()	__atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define xen_rmb()	__atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define xen_wmb()	__atomic_thread_fence(__ATOMIC_RELEASE)
+#include "xsfront.h"
 
 #define XPAGE		4096
 #define PROTOCOL	"x86_64-abi"
@@ -63,7 +49,6 @@
 #define REFUSE_MS	10000		/* xs-*: for the backend to refuse */
 #define INITWAIT_MS	15000		/* xs-*: for the backend to offer again */
 #define XS_FLAPS	5
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define MAX_BATCH	16
 #define NR_DATA		4		/* data pages 0..3 */
 #define PG_IND		4		/* indirect page: valid segments */
@@ -103,16 +88,11 @@ struct tally {
 	unsigned int sent, ok, err, eop, noans, bad;
 };
 
+/* The xenbus side: handles, paths, event channel, budget, class counts. */
+static struct xsfront xf = { .prog = "ddblk-hostile" };
+
 static struct {
-	struct xs_handle *xs;
-	xengntshr_handle *gs;
-	xenevtchn_handle *xce;
-	char fe[64];
-	char *be;
-	unsigned int be_domid;
 	uint16_t handle;
-	evtchn_port_t port;
-	bool port_bound, touched;
 	blkif_sring_t *sring;
 	uint32_t ring_ref;
 	blkif_front_ring_t ring;
@@ -124,176 +104,23 @@ static struct {
 	unsigned int info, max_indirect;
 	bool ring_dead;
 	uint32_t seq;
-	uint64_t deadline;
 } g;
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static unsigned int budget_ms(unsigned int want)
-{
-	uint64_t now = now_ms();
-
-	if (now >= g.deadline)
-		return 0;
-	return g.deadline - now < want ? (unsigned int)(g.deadline - now) : want;
-}
-
-static int fail(const char *step)
-{
-	fprintf(stderr, "ddblk-hostile: %s: %s\n", step, strerror(errno));
-	return -1;
-}
-
-static bool xs_u64(const char *dir, const char *key, uint64_t *v)
-{
-	char path[256], *s, *end;
-	unsigned int len;
-	bool ok;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	s = xs_read(g.xs, XBT_NULL, path, &len);
-	if (!s)
-		return false;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	ok = !errno && end != s && !*end;
-	free(s);
-	return ok;
-}
-
-static unsigned int xs_uint(const char *dir, const char *key, unsigned int def)
-{
-	uint64_t v;
-
-	return xs_u64(dir, key, &v) && v <= UINT32_MAX ? (unsigned int)v : def;
-}
-
-static bool fe_write(xs_transaction_t t, const char *key, const char *val)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", g.fe, key);
-	g.touched = true;
-	if (xs_write(g.xs, t, path, val, strlen(val)))
-		return true;
-	fprintf(stderr, "ddblk-hostile: writing %s: %s\n", path, strerror(errno));
-	return false;
-}
-
-static bool fe_state(int state)
-{
-	char s[4];
-
-	snprintf(s, sizeof(s), "%d", state);
-	return fe_write(XBT_NULL, "state", s);
-}
-
-static int be_state(void)
-{
-	uint64_t v;
-
-	return xs_u64(g.be, "state", &v) && v < 32 ? (int)v : -1;
-}
-
-/* Poll the backend state until it is in @mask; return it, or -1. */
-static int wait_be(unsigned int mask, unsigned int ms)
-{
-	uint64_t end = now_ms() + ms;
-	int st;
-
-	for (;;) {
-		st = be_state();
-		if (st >= 0 && (mask & (1u << st)))
-			return st;
-		if (stop || now_ms() >= end)
-			return -1;
-		poll(NULL, 0, 100);
-	}
-}
-
-#define BIT(s)		(1u << XenbusState##s)
 
 static void kick(void)
 {
-	if (xenevtchn_notify(g.xce, g.port) < 0)
-		printf("  note: notify on port %u: %s\n", g.port, strerror(errno));
+	if (xenevtchn_notify(xf.xce, xf.port) < 0)
+		printf("  note: notify on port %u: %s\n", xf.port, strerror(errno));
 }
 
 static void wait_event(int ms)
 {
-	struct pollfd p = { .fd = xenevtchn_fd(g.xce), .events = POLLIN };
-	xenevtchn_port_or_error_t port;
+	int port = xsf_wait_event(&xf, ms);
 
-	if (poll(&p, 1, ms) > 0 && (p.revents & POLLIN)) {
-		port = xenevtchn_pending(g.xce);
-		if (port >= 0 && xenevtchn_unmask(g.xce, port) < 0)
-			printf("  note: unmask port %d: %s\n", port, strerror(errno));
-	}
+	if (port >= 0)
+		printf("  note: unmask port %d: %s\n", port, strerror(errno));
 }
 
 /* ---- attach and detach ---- */
-
-/* A frontend key to write, or with val NULL to remove. */
-struct kv {
-	const char *key, *val;
-};
-
-static bool fe_rm(xs_transaction_t t, const char *key)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", g.fe, key);
-	g.touched = true;
-	if (xs_rm(g.xs, t, path) || errno == ENOENT)
-		return true;
-	fprintf(stderr, "ddblk-hostile: removing %s: %s\n", path, strerror(errno));
-	return false;
-}
-
-/* Apply @kv in order in one transaction, retried on EAGAIN. */
-static int fe_txn(const struct kv *kv, unsigned int n)
-{
-	xs_transaction_t t;
-	unsigned int i;
-	int try, err;
-
-	for (try = 0; try < 20; try++) {
-		t = xs_transaction_start(g.xs);
-		if (t == XBT_NULL)
-			return fail("xenstore transaction start");
-		for (i = 0; i < n; i++)
-			if (!(kv[i].val ? fe_write(t, kv[i].key, kv[i].val) :
-					  fe_rm(t, kv[i].key)))
-				break;
-		if (i < n) {
-			err = errno;
-			xs_transaction_end(g.xs, t, true);
-			if (err == EAGAIN)
-				continue;
-			return -1;
-		}
-		if (xs_transaction_end(g.xs, t, false))
-			return 0;
-		if (errno != EAGAIN)
-			return fail("xenstore transaction end");
-	}
-	fprintf(stderr, "ddblk-hostile: xenstore transaction kept failing with EAGAIN\n");
-	return -1;
-}
 
 /*
  * ring-ref, event-channel, protocol and Initialised, in one transaction.
@@ -302,7 +129,7 @@ static int fe_txn(const struct kv *kv, unsigned int n)
 static int publish_bad(const char *bad_key, const char *bad_val)
 {
 	char ref[16], port[16];
-	struct kv kv[] = {
+	struct xsf_kv kv[] = {
 		/* Left by an earlier kernel frontend, these would change the layout. */
 		{ "ring-page-order", NULL },
 		{ "multi-queue-num-queues", NULL },
@@ -315,11 +142,11 @@ static int publish_bad(const char *bad_key, const char *bad_val)
 	unsigned int i;
 
 	snprintf(ref, sizeof(ref), "%u", g.ring_ref);
-	snprintf(port, sizeof(port), "%u", g.port);
+	snprintf(port, sizeof(port), "%u", xf.port);
 	for (i = 0; bad_key && i < ARRAY_SIZE(kv); i++)
 		if (!strcmp(kv[i].key, bad_key))
 			kv[i].val = bad_val;
-	return fe_txn(kv, ARRAY_SIZE(kv));
+	return xsf_fe_txn(&xf, kv, ARRAY_SIZE(kv));
 }
 
 static int publish(void)
@@ -330,51 +157,15 @@ static int publish(void)
 /* A fresh ring page and event channel for each handshake. */
 static int new_ring(void)
 {
-	int port;
-
-	if (g.sring && xengntshr_unshare(g.gs, g.sring, 1))
-		fail("unsharing the old ring page");
-	g.sring = xengntshr_share_pages(g.gs, g.be_domid, 1, &g.ring_ref, 1);
+	if (g.sring && xengntshr_unshare(xf.gs, g.sring, 1))
+		xsf_fail(&xf, "unsharing the old ring page");
+	g.sring = xengntshr_share_pages(xf.gs, xf.be_domid, 1, &g.ring_ref, 1);
 	if (!g.sring)
-		return fail("sharing the ring page");
+		return xsf_fail(&xf, "sharing the ring page");
 	SHARED_RING_INIT(g.sring);
 	FRONT_RING_INIT(&g.ring, g.sring, XPAGE);
 	g.ring_dead = false;
-	if (g.port_bound && xenevtchn_unbind(g.xce, g.port) < 0)
-		fail("unbinding the old event channel");
-	g.port_bound = false;
-	port = xenevtchn_bind_unbound_port(g.xce, g.be_domid);
-	if (port < 0)
-		return fail("allocating an unbound event channel");
-	g.port = (evtchn_port_t)port;
-	g.port_bound = true;
-	return 0;
-}
-
-/* Bring the backend to InitWait, cycling it through a close if need be. */
-static int to_initwait(unsigned int ms)
-{
-	int st = be_state();
-
-	/* A backend left Connected or Closed by an earlier run: cycle it. */
-	if (st > XenbusStateInitWait) {
-		printf("hostile: backend in state %d, closing and reopening it\n", st);
-		if (st != XenbusStateClosed) {
-			if (!fe_state(XenbusStateClosing) ||
-			    wait_be(BIT(Closing) | BIT(Closed), 5000) < 0)
-				printf("  note: backend did not go Closing\n");
-			if (!fe_state(XenbusStateClosed) || wait_be(BIT(Closed), 5000) < 0)
-				printf("  note: backend did not go Closed\n");
-		}
-		if (!fe_state(XenbusStateInitialising))
-			return -1;
-	}
-	if (wait_be(BIT(InitWait), ms) < 0) {
-		fprintf(stderr, "ddblk-hostile: waiting for backend InitWait: state %d\n",
-			be_state());
-		return -1;
-	}
-	return 0;
+	return xsf_new_port(&xf);
 }
 
 static void fill_indirect_pages(void)
@@ -395,48 +186,27 @@ static void fill_indirect_pages(void)
 /* Find the backend, wait for its InitWait and share the data pages. */
 static int attach(const char *vdev)
 {
-	char path[96], *dom;
-	uint64_t v;
-
-	snprintf(g.fe, sizeof(g.fe), "device/vbd/%s", vdev);
 	g.handle = (uint16_t)strtoul(vdev, NULL, 10);
-	g.xs = xs_open(0);
-	if (!g.xs)
-		return fail("xs_open (is /dev/xen/xenbus there?)");
-	dom = xs_read(g.xs, XBT_NULL, "domid", &(unsigned int){ 0 });
-	printf("hostile: dom %s vbd %s\n", dom ? dom : "?", vdev);
-	free(dom);
-	snprintf(path, sizeof(path), "%s/backend", g.fe);
-	g.be = xs_read(g.xs, XBT_NULL, path, &(unsigned int){ 0 });
-	if (!g.be)
-		return fail("reading the frontend's backend node (is the vdev a vbd of this guest?)");
-	if (!xs_u64(g.fe, "backend-id", &v) || v >= 0x7ff0) {
-		fprintf(stderr, "ddblk-hostile: reading %s/backend-id failed\n", g.fe);
+	if (xsf_open(&xf, "vbd", "vdev", vdev))
 		return -1;
-	}
-	g.be_domid = (unsigned int)v;
-	printf("hostile: backend %s (dom %u)\n", g.be, g.be_domid);
+	printf("hostile: backend %s (dom %u)\n", xf.be, xf.be_domid);
 
-	if (to_initwait(budget_ms(SETUP_MS)))
+	if (xsf_to_initwait(&xf, xsf_budget_ms(&xf, SETUP_MS)))
 		return -1;
 	printf("hostile: backend max-ring-page-order %u\n",
-	       xs_uint(g.be, "max-ring-page-order", 0));
+	       xsf_uint(&xf, xf.be, "max-ring-page-order", 0));
 
-	g.gs = xengntshr_open(NULL, 0);
-	if (!g.gs)
-		return fail("xengntshr_open (xen-gntalloc loaded?)");
-	g.pages = xengntshr_share_pages(g.gs, g.be_domid, NR_SHARED, g.refs, 1);
+	if (xsf_open_gnttab(&xf))
+		return -1;
+	g.pages = xengntshr_share_pages(xf.gs, xf.be_domid, NR_SHARED, g.refs, 1);
 	if (!g.pages)
-		return fail("sharing the data pages");
-	g.ro_page = xengntshr_share_pages(g.gs, g.be_domid, 1, &g.ro_ref, 0);
+		return xsf_fail(&xf, "sharing the data pages");
+	g.ro_page = xengntshr_share_pages(xf.gs, xf.be_domid, 1, &g.ro_ref, 0);
 	if (!g.ro_page)
-		return fail("sharing a read-only page");
+		return xsf_fail(&xf, "sharing a read-only page");
 	fill_indirect_pages();
 
-	g.xce = xenevtchn_open(NULL, 0);
-	if (!g.xce)
-		return fail("xenevtchn_open (xen-evtchn loaded?)");
-	return 0;
+	return xsf_open_evtchn(&xf);
 }
 
 /* The handshake the request classes use. */
@@ -444,54 +214,43 @@ static int connect_be(void)
 {
 	int st;
 
-	if (to_initwait(budget_ms(SETUP_MS)) || new_ring() || publish())
+	if (xsf_to_initwait(&xf, xsf_budget_ms(&xf, SETUP_MS)) || new_ring() || publish())
 		return -1;
-	st = wait_be(BIT(Connected) | BIT(Closing) | BIT(Closed), budget_ms(SETUP_MS));
+	st = xsf_wait_be(&xf, XSF_BIT(Connected) | XSF_BIT(Closing) | XSF_BIT(Closed),
+			 xsf_budget_ms(&xf, SETUP_MS));
 	if (st != XenbusStateConnected) {
 		fprintf(stderr, "ddblk-hostile: waiting for backend Connected: state %d\n",
-			be_state());
+			xsf_be_state(&xf));
 		return -1;
 	}
-	if (!fe_state(XenbusStateConnected))
+	if (!xsf_fe_state(&xf, XenbusStateConnected))
 		return -1;
 
-	if (!xs_u64(g.be, "sectors", &g.sectors) || !g.sectors) {
+	if (!xsf_u64(&xf, xf.be, "sectors", &g.sectors) || !g.sectors) {
 		printf("  note: no usable sectors node, taking 2^62 as the end\n");
 		g.sectors = 1ULL << 62;
 	}
-	g.info = xs_uint(g.be, "info", 0);
-	g.max_indirect = xs_uint(g.be, "feature-max-indirect-segments", 0);
+	g.info = xsf_uint(&xf, xf.be, "info", 0);
+	g.max_indirect = xsf_uint(&xf, xf.be, "feature-max-indirect-segments", 0);
 	printf("hostile: connected, ring-ref %u port %u slots %u; sectors %" PRIu64
 	       " sector-size %u info %#x max-indirect %u discard %u\n",
-	       g.ring_ref, g.port, RING_SIZE(&g.ring), g.sectors,
-	       xs_uint(g.be, "sector-size", 512), g.info, g.max_indirect,
-	       xs_uint(g.be, "feature-discard", 0));
+	       g.ring_ref, xf.port, RING_SIZE(&g.ring), g.sectors,
+	       xsf_uint(&xf, xf.be, "sector-size", 512), g.info, g.max_indirect,
+	       xsf_uint(&xf, xf.be, "feature-discard", 0));
 	return 0;
 }
 
 static void detach(void)
 {
-	if (g.xs && g.be && g.touched) {
-		if (fe_state(XenbusStateClosing))
-			wait_be(BIT(Closing) | BIT(Closed), 3000);
-		if (fe_state(XenbusStateClosed))
-			wait_be(BIT(Closed), 3000);
-	}
-	if (g.port_bound && xenevtchn_unbind(g.xce, g.port) < 0)
-		fail("unbinding the event channel");
-	if (g.xce)
-		xenevtchn_close(g.xce);
+	xsf_detach_begin(&xf);
 	/* gntalloc keeps a page the backend still maps until it lets go. */
-	if (g.ro_page && xengntshr_unshare(g.gs, g.ro_page, 1))
-		fail("unsharing the read-only page");
-	if (g.pages && xengntshr_unshare(g.gs, g.pages, NR_SHARED))
-		fail("unsharing the data pages");
-	if (g.sring && xengntshr_unshare(g.gs, g.sring, 1))
-		fail("unsharing the ring page");
-	if (g.gs)
-		xengntshr_close(g.gs);
-	free(g.be);
-	xs_close(g.xs);
+	if (g.ro_page && xengntshr_unshare(xf.gs, g.ro_page, 1))
+		xsf_fail(&xf, "unsharing the read-only page");
+	if (g.pages && xengntshr_unshare(xf.gs, g.pages, NR_SHARED))
+		xsf_fail(&xf, "unsharing the data pages");
+	if (g.sring && xengntshr_unshare(xf.gs, g.sring, 1))
+		xsf_fail(&xf, "unsharing the ring page");
+	xsf_close(&xf);
 }
 
 /* ---- sending and collecting ---- */
@@ -644,17 +403,17 @@ static void run_batch(struct hreq *h, unsigned int n, struct tally *t, bool flip
 	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&g.ring, notify);
 	if (notify)
 		kick();
-	end = now_ms() + REPLY_MS;
-	last_kick = now_ms();
-	while (!stop) {
+	end = xsf_now_ms() + REPLY_MS;
+	last_kick = xsf_now_ms();
+	while (!xsf_stop) {
 		collect(h, n, answered, &left, t);
-		if (!left || g.ring_dead || now_ms() >= end)
+		if (!left || g.ring_dead || xsf_now_ms() >= end)
 			break;
 		wait_event(100);
 		/* Kick again in case a notification was lost. */
-		if (now_ms() - last_kick >= 1000) {
+		if (xsf_now_ms() - last_kick >= 1000) {
 			kick();
-			last_kick = now_ms();
+			last_kick = xsf_now_ms();
 		}
 	}
 	if (flip) {
@@ -876,8 +635,8 @@ static void ring_overflow(struct tally *t)
 	xen_mb();
 	t->sent = 10 * size;
 	kick();
-	end = now_ms() + 3000;
-	while (!stop && now_ms() < end)
+	end = xsf_now_ms() + 3000;
+	while (!xsf_stop && xsf_now_ms() < end)
 		wait_event(100);
 	rp2 = g.sring->rsp_prod;
 	xen_rmb();
@@ -888,7 +647,7 @@ static void ring_overflow(struct tally *t)
 		count_status(t, r->status);
 	}
 	t->noans = got < t->sent ? t->sent - got : 0;
-	st = be_state();
+	st = xsf_be_state(&xf);
 	if (!got)
 		printf("  note: cut off: no response after the overflow; backend state %d\n", st);
 	else
@@ -897,17 +656,11 @@ static void ring_overflow(struct tally *t)
 	g.ring_dead = true;
 }
 
-static unsigned int passed, failed;
-
 static void report(const char *name, const struct tally *t, bool pass)
 {
 	printf("class %s: sent %u, ok %u, error %u, eopnotsupp %u, no-answer %u, verdict %s\n",
 	       name, t->sent, t->ok, t->err, t->eop, t->noans, pass ? "PASS" : "FAIL");
-	fflush(stdout);
-	if (pass)
-		passed++;
-	else
-		failed++;
+	xsf_count(&xf, pass);
 }
 
 static void run_class(int c)
@@ -917,12 +670,8 @@ static void run_class(int c)
 	struct tally t = { 0 };
 	unsigned int n;
 
-	if (stop || !budget_ms(1)) {
-		printf("class %s: not run, %s\n", class_name[c],
-		       stop ? "interrupted" : "time budget used up");
-		failed++;
+	if (xsf_not_run(&xf, class_name[c]))
 		return;
-	}
 	if (c == C_OVERFLOW) {
 		ring_overflow(&t);
 		report(class_name[c], &t, true);	/* the caller checks for a crash */
@@ -949,7 +698,7 @@ static void run_class(int c)
 /* ---- xenstore classes ---- */
 
 /* What each refusal class changes in a valid configuration (NULL: removed). */
-static const struct kv xs_bogus[] = {
+static const struct xsf_kv xs_bogus[] = {
 	[C_XS_ORDER - C_XS_ORDER] = { "ring-page-order", "30" },
 	[C_XS_QHUGE - C_XS_ORDER] = { "multi-queue-num-queues", "1000" },
 	[C_XS_QZERO - C_XS_ORDER] = { "multi-queue-num-queues", "0" },
@@ -966,7 +715,7 @@ static const struct kv xs_bogus[] = {
  */
 static void be_error(char *buf, size_t size)
 {
-	const char *rel = g.be;
+	const char *rel = xf.be;
 	char path[320], *s;
 	unsigned int len;
 	int err, err2;
@@ -975,12 +724,12 @@ static void be_error(char *buf, size_t size)
 		rel += 14 + strspn(rel + 14, "0123456789");
 		rel += *rel == '/';
 	}
-	snprintf(path, sizeof(path), "/local/domain/%u/error/%s/error", g.be_domid, rel);
-	s = xs_read(g.xs, XBT_NULL, path, &len);
+	snprintf(path, sizeof(path), "/local/domain/%u/error/%s/error", xf.be_domid, rel);
+	s = xs_read(xf.xs, XBT_NULL, path, &len);
 	err = errno;
 	if (!s) {
-		snprintf(path, sizeof(path), "%s/error", g.be);
-		s = xs_read(g.xs, XBT_NULL, path, &len);
+		snprintf(path, sizeof(path), "%s/error", xf.be);
+		s = xs_read(xf.xs, XBT_NULL, path, &len);
 		err2 = errno;
 		if (err == ENOENT)
 			err = err2;
@@ -998,17 +747,13 @@ static void xs_report(int c, int st, const char *err, bool pass)
 {
 	printf("class %s: backend state %d, error %s, verdict %s\n", class_name[c], st, err,
 	       pass ? "PASS" : "FAIL");
-	fflush(stdout);
-	if (pass)
-		passed++;
-	else
-		failed++;
+	xsf_count(&xf, pass);
 }
 
 /* Close the frontend, drop its configuration, wait for the backend's InitWait. */
 static bool xs_reset(void)
 {
-	static const struct kv clean[] = {
+	static const struct xsf_kv clean[] = {
 		{ "ring-ref", NULL },
 		{ "event-channel", NULL },
 		{ "protocol", NULL },
@@ -1017,17 +762,19 @@ static bool xs_reset(void)
 		{ "feature-persistent", NULL },
 	};
 
-	if (!fe_state(XenbusStateClosing) || wait_be(BIT(Closing) | BIT(Closed), 5000) < 0)
-		printf("  note: reset: backend did not go Closing (state %d)\n", be_state());
-	if (!fe_state(XenbusStateClosed) || wait_be(BIT(Closed), 5000) < 0)
-		printf("  note: reset: backend did not go Closed (state %d)\n", be_state());
-	if (fe_txn(clean, ARRAY_SIZE(clean)) || !fe_state(XenbusStateInitialising)) {
+	if (!xsf_fe_state(&xf, XenbusStateClosing) ||
+	    xsf_wait_be(&xf, XSF_BIT(Closing) | XSF_BIT(Closed), 5000) < 0)
+		printf("  note: reset: backend did not go Closing (state %d)\n", xsf_be_state(&xf));
+	if (!xsf_fe_state(&xf, XenbusStateClosed) || xsf_wait_be(&xf, XSF_BIT(Closed), 5000) < 0)
+		printf("  note: reset: backend did not go Closed (state %d)\n", xsf_be_state(&xf));
+	if (xsf_fe_txn(&xf, clean, ARRAY_SIZE(clean)) ||
+	    !xsf_fe_state(&xf, XenbusStateInitialising)) {
 		printf("  note: reset: cannot clear the frontend configuration\n");
 		return false;
 	}
-	if (wait_be(BIT(InitWait), INITWAIT_MS) < 0) {
+	if (xsf_wait_be(&xf, XSF_BIT(InitWait), INITWAIT_MS) < 0) {
 		printf("  note: reset: backend not back in InitWait after %u s (state %d)\n",
-		       INITWAIT_MS / 1000, be_state());
+		       INITWAIT_MS / 1000, xsf_be_state(&xf));
 		return false;
 	}
 	return true;
@@ -1036,39 +783,39 @@ static bool xs_reset(void)
 /* Offer a bogus configuration; pass unless the backend goes Connected. */
 static void xs_refuse(int c)
 {
-	const struct kv *bad = &xs_bogus[c - C_XS_ORDER];
+	const struct xsf_kv *bad = &xs_bogus[c - C_XS_ORDER];
 	char before[256], after[256], err[300];
 	int st;
 
-	if (to_initwait(INITWAIT_MS)) {
+	if (xsf_to_initwait(&xf, INITWAIT_MS)) {
 		printf("  note: backend not in InitWait, nothing offered\n");
-		xs_report(c, be_state(), "not looked for", false);
+		xs_report(c, xsf_be_state(&xf), "not looked for", false);
 		return;
 	}
 	be_error(before, sizeof(before));
 	if (new_ring() || publish_bad(bad->key, bad->val)) {
 		printf("  note: cannot write the configuration\n");
 		xs_reset();
-		xs_report(c, be_state(), "not looked for", false);
+		xs_report(c, xsf_be_state(&xf), "not looked for", false);
 		return;
 	}
-	st = wait_be(BIT(Connected) | BIT(Closing) | BIT(Closed), REFUSE_MS);
+	st = xsf_wait_be(&xf, XSF_BIT(Connected) | XSF_BIT(Closing) | XSF_BIT(Closed), REFUSE_MS);
 	if (st < 0) {
-		st = be_state();
-		if (!stop)
+		st = xsf_be_state(&xf);
+		if (!xsf_stop)
 			printf("  note: backend neither refused nor connected in %u s\n",
 			       REFUSE_MS / 1000);
 	} else if (st == XenbusStateConnected) {
-		printf("  note: backend went Connected with %s/%s %s\n", g.fe, bad->key,
+		printf("  note: backend went Connected with %s/%s %s\n", xf.fe, bad->key,
 		       bad->val ? bad->val : "missing");
 	}
 	be_error(after, sizeof(after));
 	snprintf(err, sizeof(err), "%s%s", after,
 		 after[0] == '"' && !strcmp(before, after) ? " (already there before)" : "");
-	if (stop)
+	if (xsf_stop)
 		printf("  note: interrupted\n");
 	xs_reset();
-	xs_report(c, st, err, st != XenbusStateConnected && !stop);
+	xs_report(c, st, err, st != XenbusStateConnected && !xsf_stop);
 }
 
 /* A clean handshake on a fresh ring, up to our own Connected. */
@@ -1076,15 +823,15 @@ static bool xs_connect(const char *what)
 {
 	int st;
 
-	if (to_initwait(INITWAIT_MS) || new_ring() || publish())
+	if (xsf_to_initwait(&xf, INITWAIT_MS) || new_ring() || publish())
 		return false;
-	st = wait_be(BIT(Connected) | BIT(Closing) | BIT(Closed), REFUSE_MS);
+	st = xsf_wait_be(&xf, XSF_BIT(Connected) | XSF_BIT(Closing) | XSF_BIT(Closed), REFUSE_MS);
 	if (st != XenbusStateConnected) {
 		printf("  note: %s handshake: backend state %d, not Connected\n", what,
-		       be_state());
+		       xsf_be_state(&xf));
 		return false;
 	}
-	return fe_state(XenbusStateConnected);
+	return xsf_fe_state(&xf, XenbusStateConnected);
 }
 
 /* Flap a connected frontend's state, then reconnect cleanly and read. */
@@ -1103,9 +850,9 @@ static void xs_state_flap(int c)
 		goto out;
 	for (i = 0; i < XS_FLAPS; i++)
 		for (j = 0; j < ARRAY_SIZE(flap); j++)
-			if (!fe_state(flap[j]))
+			if (!xsf_fe_state(&xf, flap[j]))
 				goto out;
-	printf("  note: %u flaps written, backend state %d\n", XS_FLAPS, be_state());
+	printf("  note: %u flaps written, backend state %d\n", XS_FLAPS, xsf_be_state(&xf));
 	if (!xs_reset() || !xs_connect("clean"))
 		goto out;
 	rw(h, "read 8 sectors at 0 after the flaps", BLKIF_OP_READ, 0, 1, A_OK);
@@ -1118,12 +865,8 @@ out:
 
 static void run_xs_class(int c)
 {
-	if (stop || !budget_ms(1)) {
-		printf("class %s: not run, %s\n", class_name[c],
-		       stop ? "interrupted" : "time budget used up");
-		failed++;
+	if (xsf_not_run(&xf, class_name[c]))
 		return;
-	}
 	if (c == C_XS_FLAP)
 		xs_state_flap(c);
 	else
@@ -1150,7 +893,6 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct sigaction sa = { .sa_handler = on_signal };
 	unsigned long seconds = 60;
 	int c, i, only = -1;
 	bool xs_ran = false;
@@ -1184,14 +926,11 @@ int main(int argc, char **argv)
 		}
 	}
 	vdev = optind == argc - 1 ? argv[optind] : "";
-	if (!*vdev || strspn(vdev, "0123456789") != strlen(vdev) || strlen(vdev) > 10) {
+	if (!xsf_device_id(vdev)) {
 		usage(stderr);
 		return 2;
 	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	g.deadline = now_ms() + seconds * 1000;
+	xsf_start(&xf, seconds);
 
 	if (attach(vdev)) {
 		fprintf(stderr, "ddblk-hostile: attach failed\n");
@@ -1205,8 +944,8 @@ int main(int argc, char **argv)
 			xs_ran = true;
 		}
 	}
-	if (xs_ran && g.deadline < now_ms() + 10000)
-		g.deadline = now_ms() + 10000;
+	if (xs_ran && xf.deadline < xsf_now_ms() + 10000)
+		xf.deadline = xsf_now_ms() + 10000;
 	if (connect_be()) {
 		fprintf(stderr, "ddblk-hostile: attach failed\n");
 		detach();
@@ -1221,13 +960,13 @@ int main(int argc, char **argv)
 		if (only < 0 || only == i)
 			run_class(i);
 	if (only != C_VALID) {
-		if (g.deadline < now_ms() + 1000)
-			g.deadline = now_ms() + 1000;
+		if (xf.deadline < xsf_now_ms() + 1000)
+			xf.deadline = xsf_now_ms() + 1000;
 		run_class(C_VALID);
 	}
 	if (only < 0 || only == C_OVERFLOW)
 		run_class(C_OVERFLOW);
-	printf("hostile: %u classes passed, %u failed\n", passed, failed);
+	c = xsf_summary(&xf);
 	detach();
-	return failed || !passed ? 1 : 0;
+	return c;
 }

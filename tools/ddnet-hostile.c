@@ -43,21 +43,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-#include <xenevtchn.h>
-#include <xengnttab.h>
-#include <xenstore.h>
 #include <xen/io/netif.h>
-#include <xen/io/xenbus.h>
-
-/* ring.h leaves the barriers to its includer. */
-#undef xen_mb
-#undef xen_rmb
-#undef xen_wmb
-#define xen_mb()	__atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define xen_rmb()	__atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define xen_wmb()	__atomic_thread_fence(__ATOMIC_RELEASE)
+#include "xsfront.h"
 
 #define XPAGE		4096u
 #define REPLY_MS	5000		/* per class, after the last packet sent */
@@ -67,7 +55,6 @@
 #define INITWAIT_MS	15000		/* backend back in InitWait */
 #define FE_CONNECTED_MS	3000		/* Initialised alone, then Connected too */
 #define FE_CONNECTED_LATE_MS 15000	/* the same without a readable hotplug-status */
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define NR_TX_PAGES	32
 #define NR_RX		32		/* rx buffers, one page each */
 #define NR_RX_STALL	8		/* rx buffers posted for rx-stall */
@@ -88,7 +75,6 @@
 #define A_BAD		(A_ERR | A_DROP)
 #define A_ANY		(A_OK | A_ERR | A_DROP | A_OTHER)
 
-#define BIT(s)		(1u << XenbusState##s)
 
 /* One ring slot of a packet to send: a tx request or an extra-info. */
 struct hslot {
@@ -112,16 +98,11 @@ struct tally {
 	unsigned int left, null_due;	/* data answers and NULLs still due */
 };
 
+/* The xenbus side: handles, paths, event channel, budget, class counts. */
+static struct xsfront xf = { .prog = "ddnet-hostile" };
+
 static struct {
-	struct xs_handle *xs;
-	xengntshr_handle *gs;
-	xenevtchn_handle *xce;
-	char fe[64];
-	char *be;
-	unsigned int be_domid;
 	uint8_t mac[6];
-	evtchn_port_t port;
-	bool port_bound, touched;
 	/* the current connection */
 	bool connected, ring_dead, rx_dead;
 	unsigned int bad_on_conn;	/* bad packets sent on it */
@@ -145,7 +126,6 @@ static struct {
 	uint16_t next_id;
 	uint32_t batch;
 	unsigned int notes;
-	uint64_t deadline;
 } g;
 
 /* Per tx id: in flight, statuses allowed, packet index, batch sent in. */
@@ -161,45 +141,16 @@ static struct {
 	unsigned int count, stall_s, flood, max_bad;
 } opt = { 8, 20, 1000, 128 };
 
-static volatile sig_atomic_t stop, alarms;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
+static volatile sig_atomic_t alarms;
 
 /* The watchdog: first ask everything to wind down, then give up. */
 static void on_alarm(int sig)
 {
 	(void)sig;
-	stop = 1;
+	xsf_stop = 1;
 	if (alarms++)
 		_exit(3);
 	alarm(30);
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static unsigned int budget_ms(unsigned int want)
-{
-	uint64_t now = now_ms();
-
-	if (now >= g.deadline)
-		return 0;
-	return g.deadline - now < want ? (unsigned int)(g.deadline - now) : want;
-}
-
-static int fail(const char *step)
-{
-	fprintf(stderr, "ddnet-hostile: %s: %s\n", step, strerror(errno));
-	return -1;
 }
 
 /* A note under the current class, at most MAX_NOTES of them. */
@@ -222,69 +173,6 @@ static void __attribute__((format(printf, 1, 2))) note(const char *fmt, ...)
 
 /* ---- xenstore ---- */
 
-static bool xs_u64(const char *dir, const char *key, uint64_t *v)
-{
-	char path[256], *s, *end;
-	unsigned int len;
-	bool ok;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	s = xs_read(g.xs, XBT_NULL, path, &len);
-	if (!s)
-		return false;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	ok = !errno && end != s && !*end;
-	free(s);
-	return ok;
-}
-
-static unsigned int xs_uint(const char *dir, const char *key, unsigned int def)
-{
-	uint64_t v;
-
-	return xs_u64(dir, key, &v) && v <= UINT32_MAX ? (unsigned int)v : def;
-}
-
-static bool fe_write(xs_transaction_t t, const char *key, const char *val)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", g.fe, key);
-	g.touched = true;
-	if (xs_write(g.xs, t, path, val, strlen(val)))
-		return true;
-	fprintf(stderr, "ddnet-hostile: writing %s: %s\n", path, strerror(errno));
-	return false;
-}
-
-static bool fe_rm(xs_transaction_t t, const char *key)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", g.fe, key);
-	g.touched = true;
-	if (xs_rm(g.xs, t, path) || errno == ENOENT)
-		return true;
-	fprintf(stderr, "ddnet-hostile: removing %s: %s\n", path, strerror(errno));
-	return false;
-}
-
-static bool fe_state(int state)
-{
-	char s[4];
-
-	snprintf(s, sizeof(s), "%d", state);
-	return fe_write(XBT_NULL, "state", s);
-}
-
-static int be_state(void)
-{
-	uint64_t v;
-
-	return xs_u64(g.be, "state", &v) && v < 32 ? (int)v : -1;
-}
-
 static const char *state_name(int st)
 {
 	static const char *const names[] = {
@@ -299,76 +187,20 @@ static const char *state_name(int st)
 	return "invalid";
 }
 
-/* Poll the backend state until it is in @mask; return it, or -1. */
-static int wait_be(unsigned int mask, unsigned int ms)
-{
-	uint64_t end = now_ms() + ms;
-	int st;
-
-	for (;;) {
-		st = be_state();
-		if (st >= 0 && (mask & (1u << st)))
-			return st;
-		if (stop || now_ms() >= end)
-			return -1;
-		poll(NULL, 0, 100);
-	}
-}
-
-/* A frontend key to write, or with val NULL to remove. */
-struct kv {
-	const char *key, *val;
-};
-
-/* Apply @kv in one transaction, retried on EAGAIN. */
-static int fe_txn(const struct kv *kv, unsigned int n)
-{
-	xs_transaction_t t;
-	unsigned int i;
-	int try, err;
-
-	for (try = 0; try < 20; try++) {
-		t = xs_transaction_start(g.xs);
-		if (t == XBT_NULL)
-			return fail("xenstore transaction start");
-		for (i = 0; i < n; i++)
-			if (!(kv[i].val ? fe_write(t, kv[i].key, kv[i].val) :
-					  fe_rm(t, kv[i].key)))
-				break;
-		if (i < n) {
-			err = errno;
-			xs_transaction_end(g.xs, t, true);
-			if (err == EAGAIN)
-				continue;
-			return -1;
-		}
-		if (xs_transaction_end(g.xs, t, false))
-			return 0;
-		if (errno != EAGAIN)
-			return fail("xenstore transaction end");
-	}
-	fprintf(stderr, "ddnet-hostile: xenstore transaction kept failing with EAGAIN\n");
-	return -1;
-}
-
 /* ---- event channel ---- */
 
 static void kick(void)
 {
-	if (g.port_bound && xenevtchn_notify(g.xce, g.port) < 0)
-		note("notify on port %u: %s", g.port, strerror(errno));
+	if (xf.port_bound && xenevtchn_notify(xf.xce, xf.port) < 0)
+		note("notify on port %u: %s", xf.port, strerror(errno));
 }
 
 static void wait_event(int ms)
 {
-	struct pollfd p = { .fd = xenevtchn_fd(g.xce), .events = POLLIN };
-	xenevtchn_port_or_error_t port;
+	int port = xsf_wait_event(&xf, ms);
 
-	if (poll(&p, 1, ms) > 0 && (p.revents & POLLIN)) {
-		port = xenevtchn_pending(g.xce);
-		if (port >= 0 && xenevtchn_unmask(g.xce, port) < 0)
-			note("unmask port %d: %s", port, strerror(errno));
-	}
+	if (port >= 0)
+		note("unmask port %d: %s", port, strerror(errno));
 }
 
 /* ---- rx: keep buffers posted, count what arrives ---- */
@@ -499,20 +331,18 @@ static void fill_tx_pages(void)
 /* Fresh ring pages and event channel for each handshake. */
 static int new_rings(void)
 {
-	int port;
-
-	if (g.txs && xengntshr_unshare(g.gs, g.txs, 1))
-		fail("unsharing the old tx ring page");
-	if (g.rxs && xengntshr_unshare(g.gs, g.rxs, 1))
-		fail("unsharing the old rx ring page");
+	if (g.txs && xengntshr_unshare(xf.gs, g.txs, 1))
+		xsf_fail(&xf, "unsharing the old tx ring page");
+	if (g.rxs && xengntshr_unshare(xf.gs, g.rxs, 1))
+		xsf_fail(&xf, "unsharing the old rx ring page");
 	g.txs = NULL;
 	g.rxs = NULL;
-	g.txs = xengntshr_share_pages(g.gs, g.be_domid, 1, &g.tx_ref, 1);
+	g.txs = xengntshr_share_pages(xf.gs, xf.be_domid, 1, &g.tx_ref, 1);
 	if (!g.txs)
-		return fail("sharing the tx ring page");
-	g.rxs = xengntshr_share_pages(g.gs, g.be_domid, 1, &g.rx_ref, 1);
+		return xsf_fail(&xf, "sharing the tx ring page");
+	g.rxs = xengntshr_share_pages(xf.gs, xf.be_domid, 1, &g.rx_ref, 1);
 	if (!g.rxs)
-		return fail("sharing the rx ring page");
+		return xsf_fail(&xf, "sharing the rx ring page");
 	SHARED_RING_INIT(g.txs);
 	FRONT_RING_INIT(&g.tx, g.txs, XPAGE);
 	SHARED_RING_INIT(g.rxs);
@@ -523,23 +353,14 @@ static int new_rings(void)
 	memset(g.rx_busy, 0, sizeof(g.rx_busy));
 	/* Nothing in flight on a new ring. */
 	memset(pend, 0, sizeof(pend));
-
-	if (g.port_bound && xenevtchn_unbind(g.xce, g.port) < 0)
-		fail("unbinding the old event channel");
-	g.port_bound = false;
-	port = xenevtchn_bind_unbound_port(g.xce, g.be_domid);
-	if (port < 0)
-		return fail("allocating an unbound event channel");
-	g.port = (evtchn_port_t)port;
-	g.port_bound = true;
-	return 0;
+	return xsf_new_port(&xf);
 }
 
 /* Ring refs, event channel, features and Initialised, in one transaction. */
 static int publish(void)
 {
 	char tx[16], rx[16], port[16];
-	const struct kv kv[] = {
+	const struct xsf_kv kv[] = {
 		/* Left by a kernel frontend, these would change the layout. */
 		{ "multi-queue-num-queues", NULL },
 		{ "queue-0", NULL },
@@ -564,33 +385,8 @@ static int publish(void)
 
 	snprintf(tx, sizeof(tx), "%u", g.tx_ref);
 	snprintf(rx, sizeof(rx), "%u", g.rx_ref);
-	snprintf(port, sizeof(port), "%u", g.port);
-	return fe_txn(kv, ARRAY_SIZE(kv));
-}
-
-/* Bring the backend to InitWait, cycling it through a close if need be. */
-static int to_initwait(unsigned int ms)
-{
-	int st = be_state();
-
-	if (st > XenbusStateInitWait) {
-		printf("hostile: backend in state %d, closing and reopening it\n", st);
-		if (st != XenbusStateClosed) {
-			if (!fe_state(XenbusStateClosing) ||
-			    wait_be(BIT(Closing) | BIT(Closed), STEP_MS) < 0)
-				printf("  note: backend did not go Closing\n");
-			if (!fe_state(XenbusStateClosed) || wait_be(BIT(Closed), STEP_MS) < 0)
-				printf("  note: backend did not go Closed\n");
-		}
-		if (!fe_state(XenbusStateInitialising))
-			return -1;
-	}
-	if (wait_be(BIT(InitWait), ms) < 0) {
-		fprintf(stderr, "ddnet-hostile: waiting for backend InitWait: state %d\n",
-			be_state());
-		return -1;
-	}
-	return 0;
+	snprintf(port, sizeof(port), "%u", xf.port);
+	return xsf_fe_txn(&xf, kv, ARRAY_SIZE(kv));
 }
 
 static int parse_mac(const char *s)
@@ -612,55 +408,36 @@ static int parse_mac(const char *s)
 /* Find the backend, wait for its InitWait, share the data pages. */
 static int attach(const char *devid)
 {
-	char path[96], *dom, *mac;
-	uint64_t v;
+	char path[96], *mac;
 
-	snprintf(g.fe, sizeof(g.fe), "device/vif/%s", devid);
-	g.xs = xs_open(0);
-	if (!g.xs)
-		return fail("xs_open (is /dev/xen/xenbus there?)");
-	dom = xs_read(g.xs, XBT_NULL, "domid", &(unsigned int){ 0 });
-	printf("hostile: dom %s vif %s\n", dom ? dom : "?", devid);
-	free(dom);
-	snprintf(path, sizeof(path), "%s/backend", g.fe);
-	g.be = xs_read(g.xs, XBT_NULL, path, &(unsigned int){ 0 });
-	if (!g.be)
-		return fail("reading the frontend's backend node (is the devid a vif of this guest?)");
-	if (!xs_u64(g.fe, "backend-id", &v) || v >= 0x7ff0) {
-		fprintf(stderr, "ddnet-hostile: reading %s/backend-id failed\n", g.fe);
+	if (xsf_open(&xf, "vif", "devid", devid))
 		return -1;
-	}
-	g.be_domid = (unsigned int)v;
-	snprintf(path, sizeof(path), "%s/mac", g.fe);
-	mac = xs_read(g.xs, XBT_NULL, path, &(unsigned int){ 0 });
+	snprintf(path, sizeof(path), "%s/mac", xf.fe);
+	mac = xs_read(xf.xs, XBT_NULL, path, &(unsigned int){ 0 });
 	if (!mac || parse_mac(mac)) {
 		printf("  note: no usable %s, sending from 00:16:3e:dd:ee:01\n", path);
 		memcpy(g.mac, (const uint8_t[6]){ 0x00, 0x16, 0x3e, 0xdd, 0xee, 0x01 }, 6);
 	}
 	free(mac);
-	printf("hostile: backend %s (dom %u), mac %02x:%02x:%02x:%02x:%02x:%02x\n", g.be,
-	       g.be_domid, g.mac[0], g.mac[1], g.mac[2], g.mac[3], g.mac[4], g.mac[5]);
+	printf("hostile: backend %s (dom %u), mac %02x:%02x:%02x:%02x:%02x:%02x\n", xf.be,
+	       xf.be_domid, g.mac[0], g.mac[1], g.mac[2], g.mac[3], g.mac[4], g.mac[5]);
 
-	if (to_initwait(budget_ms(SETUP_MS)))
+	if (xsf_to_initwait(&xf, xsf_budget_ms(&xf, SETUP_MS)))
 		return -1;
 
-	g.gs = xengntshr_open(NULL, 0);
-	if (!g.gs)
-		return fail("xengntshr_open (xen-gntalloc loaded?)");
-	g.tpages = xengntshr_share_pages(g.gs, g.be_domid, NR_TX_PAGES, g.trefs, 1);
+	if (xsf_open_gnttab(&xf))
+		return -1;
+	g.tpages = xengntshr_share_pages(xf.gs, xf.be_domid, NR_TX_PAGES, g.trefs, 1);
 	if (!g.tpages)
-		return fail("sharing the tx data pages");
-	g.rpages = xengntshr_share_pages(g.gs, g.be_domid, NR_RX, g.rrefs, 1);
+		return xsf_fail(&xf, "sharing the tx data pages");
+	g.rpages = xengntshr_share_pages(xf.gs, xf.be_domid, NR_RX, g.rrefs, 1);
 	if (!g.rpages)
-		return fail("sharing the rx buffer pages");
+		return xsf_fail(&xf, "sharing the rx buffer pages");
 	fill_tx_pages();
 	printf("hostile: tx data grants %u..%u, rx buffer grants %u..%u\n", g.trefs[0],
 	       g.trefs[NR_TX_PAGES - 1], g.rrefs[0], g.rrefs[NR_RX - 1]);
 
-	g.xce = xenevtchn_open(NULL, 0);
-	if (!g.xce)
-		return fail("xenevtchn_open (xen-evtchn loaded?)");
-	return 0;
+	return xsf_open_evtchn(&xf);
 }
 
 /* The backend's hotplug script has reported success. */
@@ -669,8 +446,8 @@ static bool hotplug_done(void)
 	char path[256], *s;
 	bool ok;
 
-	snprintf(path, sizeof(path), "%s/hotplug-status", g.be);
-	s = xs_read(g.xs, XBT_NULL, path, &(unsigned int){ 0 });
+	snprintf(path, sizeof(path), "%s/hotplug-status", xf.be);
+	s = xs_read(xf.xs, XBT_NULL, path, &(unsigned int){ 0 });
 	ok = s && !strcmp(s, "connected");
 	free(s);
 	return ok;
@@ -688,49 +465,49 @@ static bool hotplug_done(void)
  */
 static int connect_be(unsigned int rx_want, unsigned int ms)
 {
-	uint64_t start = now_ms(), end = start + ms, hp = 0;
+	uint64_t start = xsf_now_ms(), end = start + ms, hp = 0;
 	bool sent_connected = false;
 	int st;
 
 	g.connected = false;
 	g.bad_on_conn = 0;
-	if (to_initwait(ms) || new_rings())
+	if (xsf_to_initwait(&xf, ms) || new_rings())
 		return -1;
 	g.rx_want = rx_want;
 	rx_fill();
 	if (publish())
 		return -1;
 	for (;;) {
-		st = wait_be(BIT(Connected) | BIT(Closing) | BIT(Closed), 250);
-		if (st >= 0 || stop || now_ms() >= end)
+		st = xsf_wait_be(&xf, XSF_BIT(Connected) | XSF_BIT(Closing) | XSF_BIT(Closed), 250);
+		if (st >= 0 || xsf_stop || xsf_now_ms() >= end)
 			break;
 		if (sent_connected)
 			continue;
 		if (!hp && hotplug_done())
-			hp = now_ms();
-		if ((hp && now_ms() - hp >= FE_CONNECTED_MS) ||
-		    now_ms() - start >= FE_CONNECTED_LATE_MS) {
-			if (!fe_state(XenbusStateConnected))
+			hp = xsf_now_ms();
+		if ((hp && xsf_now_ms() - hp >= FE_CONNECTED_MS) ||
+		    xsf_now_ms() - start >= FE_CONNECTED_LATE_MS) {
+			if (!xsf_fe_state(&xf, XenbusStateConnected))
 				return -1;
 			sent_connected = true;
 		}
 	}
 	if (st != XenbusStateConnected) {
 		fprintf(stderr, "ddnet-hostile: waiting for backend Connected: state %d (%s)%s\n",
-			be_state(), state_name(be_state()),
+			xsf_be_state(&xf), state_name(xsf_be_state(&xf)),
 			st < 0 ? "; hotplug-status not written yet?" : "");
 		return -1;
 	}
-	if (!fe_state(XenbusStateConnected))
+	if (!xsf_fe_state(&xf, XenbusStateConnected))
 		return -1;
 	g.connected = true;
-	g.be_sg = xs_uint(g.be, "feature-sg", 0);
-	g.be_gso4 = xs_uint(g.be, "feature-gso-tcpv4", 0);
-	g.be_gso6 = xs_uint(g.be, "feature-gso-tcpv6", 0);
+	g.be_sg = xsf_uint(&xf, xf.be, "feature-sg", 0);
+	g.be_gso4 = xsf_uint(&xf, xf.be, "feature-gso-tcpv4", 0);
+	g.be_gso6 = xsf_uint(&xf, xf.be, "feature-gso-tcpv6", 0);
 	printf("hostile: connected, tx-ring-ref %u rx-ring-ref %u port %u, tx slots %u, rx slots %u, rx posted %u; backend sg %d gso-tcpv4 %d gso-tcpv6 %d rx-copy %u\n",
-	       g.tx_ref, g.rx_ref, g.port, RING_SIZE(&g.tx), RING_SIZE(&g.rx),
+	       g.tx_ref, g.rx_ref, xf.port, RING_SIZE(&g.tx), RING_SIZE(&g.rx),
 	       rx_outstanding(), g.be_sg, g.be_gso4, g.be_gso6,
-	       xs_uint(g.be, "feature-rx-copy", 0));
+	       xsf_uint(&xf, xf.be, "feature-rx-copy", 0));
 	kick();
 	return 0;
 }
@@ -738,28 +515,29 @@ static int connect_be(unsigned int rx_want, unsigned int ms)
 /* Close to Closed, then reopen to InitWait and connect again. */
 static int reset_conn(unsigned int rx_want)
 {
-	static const struct kv clean[] = {
+	static const struct xsf_kv clean[] = {
 		{ "tx-ring-ref", NULL },
 		{ "rx-ring-ref", NULL },
 		{ "event-channel", NULL },
 	};
-	int st = be_state();
+	int st = xsf_be_state(&xf);
 
 	printf("hostile: resetting the connection (backend %s)\n", state_name(st));
 	g.connected = false;
-	if (!fe_state(XenbusStateClosing))
+	if (!xsf_fe_state(&xf, XenbusStateClosing))
 		return -1;
-	if (wait_be(BIT(Closing) | BIT(Closed), STEP_MS) < 0)
-		printf("  note: reset: backend did not go Closing (state %d)\n", be_state());
-	if (!fe_state(XenbusStateClosed))
+	if (xsf_wait_be(&xf, XSF_BIT(Closing) | XSF_BIT(Closed), STEP_MS) < 0)
+		printf("  note: reset: backend did not go Closing (state %d)\n", xsf_be_state(&xf));
+	if (!xsf_fe_state(&xf, XenbusStateClosed))
 		return -1;
-	if (wait_be(BIT(Closed) | BIT(InitWait), STEP_MS) < 0)
-		printf("  note: reset: backend did not go Closed (state %d)\n", be_state());
-	if (fe_txn(clean, ARRAY_SIZE(clean)) || !fe_state(XenbusStateInitialising))
+	if (xsf_wait_be(&xf, XSF_BIT(Closed) | XSF_BIT(InitWait), STEP_MS) < 0)
+		printf("  note: reset: backend did not go Closed (state %d)\n", xsf_be_state(&xf));
+	if (xsf_fe_txn(&xf, clean, ARRAY_SIZE(clean)) ||
+	    !xsf_fe_state(&xf, XenbusStateInitialising))
 		return -1;
-	if (wait_be(BIT(InitWait), INITWAIT_MS) < 0) {
+	if (xsf_wait_be(&xf, XSF_BIT(InitWait), INITWAIT_MS) < 0) {
 		printf("  note: reset: backend not back in InitWait after %u s (state %d)\n",
-		       INITWAIT_MS / 1000, be_state());
+		       INITWAIT_MS / 1000, xsf_be_state(&xf));
 		return -1;
 	}
 	return connect_be(rx_want, SETUP_MS);
@@ -769,7 +547,7 @@ static int reset_conn(unsigned int rx_want)
 static int ensure_conn(bool fresh)
 {
 	if (g.connected && !g.ring_dead && !(fresh && g.bad_on_conn) &&
-	    be_state() == XenbusStateConnected)
+	    xsf_be_state(&xf) == XenbusStateConnected)
 		return 0;
 	g.rx_feed = true;
 	return reset_conn(NR_RX);
@@ -777,30 +555,17 @@ static int ensure_conn(bool fresh)
 
 static void detach(void)
 {
-	if (g.xs && g.be && g.touched) {
-		if (fe_state(XenbusStateClosing))
-			wait_be(BIT(Closing) | BIT(Closed), 3000);
-		if (fe_state(XenbusStateClosed))
-			wait_be(BIT(Closed), 3000);
-	}
-	if (g.port_bound && xenevtchn_unbind(g.xce, g.port) < 0)
-		fail("unbinding the event channel");
-	if (g.xce)
-		xenevtchn_close(g.xce);
+	xsf_detach_begin(&xf);
 	/* gntalloc keeps a page the backend still maps until it lets go. */
-	if (g.tpages && xengntshr_unshare(g.gs, g.tpages, NR_TX_PAGES))
-		fail("unsharing the tx data pages");
-	if (g.rpages && xengntshr_unshare(g.gs, g.rpages, NR_RX))
-		fail("unsharing the rx buffer pages");
-	if (g.txs && xengntshr_unshare(g.gs, g.txs, 1))
-		fail("unsharing the tx ring page");
-	if (g.rxs && xengntshr_unshare(g.gs, g.rxs, 1))
-		fail("unsharing the rx ring page");
-	if (g.gs)
-		xengntshr_close(g.gs);
-	free(g.be);
-	if (g.xs)
-		xs_close(g.xs);
+	if (g.tpages && xengntshr_unshare(xf.gs, g.tpages, NR_TX_PAGES))
+		xsf_fail(&xf, "unsharing the tx data pages");
+	if (g.rpages && xengntshr_unshare(xf.gs, g.rpages, NR_RX))
+		xsf_fail(&xf, "unsharing the rx buffer pages");
+	if (g.txs && xengntshr_unshare(xf.gs, g.txs, 1))
+		xsf_fail(&xf, "unsharing the tx ring page");
+	if (g.rxs && xengntshr_unshare(xf.gs, g.rxs, 1))
+		xsf_fail(&xf, "unsharing the rx ring page");
+	xsf_close(&xf);
 }
 
 /* ---- tx: sending packets and collecting answers ---- */
@@ -934,18 +699,18 @@ static void put_pkt(struct hpkt *p, unsigned int idx, struct tally *t)
 /* Wait (collecting) until @need tx slots are free; false if they never are. */
 static bool wait_room(unsigned int need, struct tally *t)
 {
-	uint64_t end = now_ms() + REPLY_MS;
+	uint64_t end = xsf_now_ms() + REPLY_MS;
 
 	while (RING_FREE_REQUESTS(&g.tx) < need) {
 		collect_tx(t);
 		rx_poll();
 		if (RING_FREE_REQUESTS(&g.tx) >= need)
 			break;
-		if (g.ring_dead || stop || now_ms() >= end) {
+		if (g.ring_dead || xsf_stop || xsf_now_ms() >= end) {
 			note("no room for a %u-slot packet (earlier ones unanswered)", need);
 			return false;
 		}
-		if (be_state() != XenbusStateConnected) {
+		if (xsf_be_state(&xf) != XenbusStateConnected) {
 			note("backend left Connected while we waited for ring room");
 			return false;
 		}
@@ -972,7 +737,7 @@ static void run_pkts(struct hpkt *p, unsigned int n, struct tally *t, bool fatal
 		t->bad++;
 		return;
 	}
-	for (i = 0; i < n && !stop; i++) {
+	for (i = 0; i < n && !xsf_stop; i++) {
 		if (p[i].n > RING_SIZE(&g.tx) || !wait_room(p[i].n, t))
 			break;
 		put_pkt(&p[i], i, t);
@@ -981,30 +746,31 @@ static void run_pkts(struct hpkt *p, unsigned int n, struct tally *t, bool fatal
 			kick();
 	}
 	t->unsent = n - i;
-	end = now_ms() + (fatal ? FATAL_MS : REPLY_MS);
-	last_kick = now_ms();
-	while (!stop) {
+	end = xsf_now_ms() + (fatal ? FATAL_MS : REPLY_MS);
+	last_kick = xsf_now_ms();
+	while (!xsf_stop) {
 		collect_tx(t);
 		rx_poll();
 		if (g.ring_dead)
 			break;
 		if (!fatal && !t->left && t->null >= t->null_due)
 			break;
-		if (now_ms() - last_state >= (fatal ? 100u : 500u)) {
-			last_state = now_ms();
-			if (be_state() != XenbusStateConnected) {
+		if (xsf_now_ms() - last_state >= (fatal ? 100u : 500u)) {
+			last_state = xsf_now_ms();
+			if (xsf_be_state(&xf) != XenbusStateConnected) {
 				if (!fatal)
-					note("backend left Connected (state %d)", be_state());
+					note("backend left Connected (state %d)",
+					     xsf_be_state(&xf));
 				break;
 			}
 		}
-		if (now_ms() >= end)
+		if (xsf_now_ms() >= end)
 			break;
 		wait_event(fatal ? 50 : 100);
 		/* Kick again in case a notification was lost. */
-		if (now_ms() - last_kick >= 1000) {
+		if (xsf_now_ms() - last_kick >= 1000) {
 			kick();
-			last_kick = now_ms();
+			last_kick = xsf_now_ms();
 		}
 	}
 	collect_tx(t);
@@ -1285,18 +1051,12 @@ static void fill_fatal(int c)
 	}
 }
 
-static unsigned int passed, failed;
-
 static void report(int c, const struct tally *t, int st, bool pass)
 {
 	printf("class %s: sent %u, ok %u, error %u, null %u, no-answer %u, backend %s, verdict %s\n",
 	       cls[c].name, t->sent, t->ok, t->err, t->null, t->noans, state_name(st),
 	       pass ? "PASS" : "FAIL");
-	fflush(stdout);
-	if (pass)
-		passed++;
-	else
-		failed++;
+	xsf_count(&xf, pass);
 }
 
 static void class_valid(int c)
@@ -1314,7 +1074,7 @@ static void class_valid(int c)
 	} else
 		note("backend offers no feature-sg: no 3-slot frame");
 	run_pkts(pk, n, &t, false);
-	st = be_state();
+	st = xsf_be_state(&xf);
 	report(c, &t, st, t.sent && !t.bad && !t.unsent && !t.noans && !t.err && !t.null &&
 	       st == XenbusStateConnected);
 }
@@ -1334,14 +1094,14 @@ static void class_drop(int c)
 	if (ensure_conn(false)) {
 		memset(&t, 0, sizeof(t));
 		note("no connection to the backend");
-		report(c, &t, be_state(), false);
+		report(c, &t, xsf_be_state(&xf), false);
 		return;
 	}
 	n = fill_drop(c);
 	run_pkts(pk, n, &t, false);
 	g.bad_on_conn += n - 1;
 	/* A late disconnect would show up here. */
-	for (i = 0; i < 3 && (st = be_state()) == XenbusStateConnected; i++)
+	for (i = 0; i < 3 && (st = xsf_be_state(&xf)) == XenbusStateConnected; i++)
 		poll(NULL, 0, 100);
 	if (t.drop)
 		note("%u of the errors were NETIF_RSP_DROPPED", t.drop);
@@ -1380,8 +1140,8 @@ static void ring_overflow(struct tally *t)
 	xen_mb();
 	t->sent = 1000;
 	kick();
-	end = now_ms() + FATAL_MS;
-	while (!stop && now_ms() < end && be_state() == XenbusStateConnected)
+	end = xsf_now_ms() + FATAL_MS;
+	while (!xsf_stop && xsf_now_ms() < end && xsf_be_state(&xf) == XenbusStateConnected)
 		wait_event(100);
 	rp = g.txs->rsp_prod;
 	xen_rmb();
@@ -1411,7 +1171,7 @@ static void class_fatal(int c)
 	if (ensure_conn(false)) {
 		memset(&t, 0, sizeof(t));
 		note("no connection to the backend");
-		report(c, &t, be_state(), false);
+		report(c, &t, xsf_be_state(&xf), false);
 		return;
 	}
 	if (c == C_OVERFLOW) {
@@ -1420,12 +1180,12 @@ static void class_fatal(int c)
 		fill_fatal(c);
 		run_pkts(pk, 1, &t, true);
 	}
-	st = be_state();
+	st = xsf_be_state(&xf);
 	if (st == XenbusStateConnected) {
 		/* One last look, in case the state write is slow. */
-		st = wait_be(~BIT(Connected) & 0xffffu, 500);
+		st = xsf_wait_be(&xf, ~XSF_BIT(Connected) & 0xffffu, 500);
 		if (st < 0)
-			st = be_state();
+			st = xsf_be_state(&xf);
 	}
 	if (st == XenbusStateConnected)
 		note("backend still Connected %u s after the packet", FATAL_MS / 1000);
@@ -1444,10 +1204,10 @@ static void class_flood(int c)
 
 	if (ensure_conn(true)) {
 		note("no connection to the backend");
-		report(c, &sum, be_state(), false);
+		report(c, &sum, xsf_be_state(&xf), false);
 		return;
 	}
-	while (!stop && sent < opt.flood) {
+	while (!xsf_stop && sent < opt.flood) {
 		n = opt.flood - sent < FLOOD_BATCH ? opt.flood - sent : FLOOD_BATCH;
 		for (i = 0; i < n; i++)
 			data(pkt(i, "runt (flood)", A_BAD), sent + i, 0,
@@ -1461,14 +1221,14 @@ static void class_flood(int c)
 		sum.null += t.null;
 		sum.noans = t.noans;
 		sum.bad += t.bad;
-		st = be_state();
+		st = xsf_be_state(&xf);
 		if (st != XenbusStateConnected || g.ring_dead)
 			break;
 	}
-	if (st == XenbusStateConnected && !stop) {
-		st = wait_be(~BIT(Connected) & 0xffffu, 2000);
+	if (st == XenbusStateConnected && !xsf_stop) {
+		st = xsf_wait_be(&xf, ~XSF_BIT(Connected) & 0xffffu, 2000);
 		if (st < 0)
-			st = be_state();
+			st = xsf_be_state(&xf);
 	}
 	g.connected = false;
 	if (st != XenbusStateConnected)
@@ -1491,26 +1251,26 @@ static void class_stall(int c)
 	if (reset_conn(NR_RX_STALL)) {
 		g.rx_feed = true;
 		printf("class %s: held 0 s, backend %s, verdict FAIL\n", cls[c].name,
-		       state_name(be_state()));
-		failed++;
+		       state_name(xsf_be_state(&xf)));
+		xf.failed++;
 		return;
 	}
-	start = now_ms();
+	start = xsf_now_ms();
 	end = start + (uint64_t)opt.stall_s * 1000;
-	while (!stop && now_ms() < end) {
+	while (!xsf_stop && xsf_now_ms() < end) {
 		/* Take the events, consume nothing. */
 		wait_event(200);
-		if (now_ms() - last >= 500) {
-			last = now_ms();
-			st = be_state();
+		if (xsf_now_ms() - last >= 500) {
+			last = xsf_now_ms();
+			st = xsf_be_state(&xf);
 			if (st != XenbusStateConnected) {
 				left = true;
 				break;
 			}
 		}
 	}
-	held_ms = (unsigned int)(now_ms() - start);
-	st = be_state();
+	held_ms = (unsigned int)(xsf_now_ms() - start);
+	st = xsf_be_state(&xf);
 	printf("  note: rx ring: %u posted, rsp_prod %u (answers left unconsumed), backend %s\n",
 	       NR_RX_STALL, g.rxs->rsp_prod, state_name(st));
 	g.rx_feed = true;
@@ -1525,33 +1285,25 @@ static void class_stall(int c)
 		rx_poll();
 		printf("  note: after the stall: %lu rx answers, %lu packets, %lu bytes, %lu errors\n",
 		       g.rx_done, g.rx_pkts, g.rx_bytes, g.rx_err);
-		pass = !stop;
+		pass = !xsf_stop;
 	}
 	printf("class %s: held %u s, backend %s, verdict %s\n", cls[c].name, held_ms / 1000,
 	       state_name(st), pass ? "PASS" : "FAIL");
-	fflush(stdout);
-	if (pass)
-		passed++;
-	else
-		failed++;
+	xsf_count(&xf, pass);
 }
 
 static void run_class(int c)
 {
 	g.notes = 0;
-	if (stop || !budget_ms(1)) {
-		printf("class %s: not run, %s\n", cls[c].name,
-		       stop ? "interrupted" : "time budget used up");
-		failed++;
+	if (xsf_not_run(&xf, cls[c].name))
 		return;
-	}
 	switch (cls[c].kind) {
 	case K_VALID:
 		if (ensure_conn(false)) {
 			struct tally t = { 0 };
 
 			note("no connection to the backend");
-			report(c, &t, be_state(), false);
+			report(c, &t, xsf_be_state(&xf), false);
 			return;
 		}
 		class_valid(c);
@@ -1619,7 +1371,6 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct sigaction sal = { .sa_handler = on_alarm };
 	unsigned int seconds = 180;
 	int c, i, only = -1;
@@ -1669,20 +1420,17 @@ int main(int argc, char **argv)
 		}
 	}
 	devid = optind == argc - 1 ? argv[optind] : "";
-	if (!*devid || strspn(devid, "0123456789") != strlen(devid) || strlen(devid) > 10) {
+	if (!xsf_device_id(devid)) {
 		usage(stderr);
 		return 2;
 	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	xsf_start(&xf, seconds);
 	sigaction(SIGALRM, &sal, NULL);
 	/* The watchdog: the budget, a stall, the final reconnect and slack. */
 	alarm(seconds + opt.stall_s + 180);
-	g.deadline = now_ms() + (uint64_t)seconds * 1000;
 	g.rx_feed = true;
 
-	if (attach(devid) || connect_be(NR_RX, budget_ms(SETUP_MS))) {
+	if (attach(devid) || connect_be(NR_RX, xsf_budget_ms(&xf, SETUP_MS))) {
 		fprintf(stderr, "ddnet-hostile: attach failed\n");
 		detach();
 		return 1;
@@ -1692,13 +1440,13 @@ int main(int argc, char **argv)
 			run_class(i);
 	/* valid again: the backend still serves after all that. */
 	if (only != C_VALID) {
-		if (g.deadline < now_ms() + 1000)
-			g.deadline = now_ms() + 1000;
+		if (xf.deadline < xsf_now_ms() + 1000)
+			xf.deadline = xsf_now_ms() + 1000;
 		run_class(C_VALID);
 	}
 	printf("hostile: rx: %lu buffers posted, %lu answers, %lu packets, %lu bytes, %lu errors, %lu bad\n",
 	       g.rx_posted, g.rx_done, g.rx_pkts, g.rx_bytes, g.rx_err, g.rx_bad);
-	printf("hostile: %u classes passed, %u failed\n", passed, failed);
+	c = xsf_summary(&xf);
 	detach();
-	return failed || !passed ? 1 : 0;
+	return c;
 }
