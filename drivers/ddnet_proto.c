@@ -5,10 +5,12 @@
  */
 #ifdef __KERNEL__
 #include <linux/export.h>
+#include <linux/kernel.h>
 #include <linux/string.h>
 #else
 #include <string.h>
 #define EXPORT_SYMBOL_GPL(s)
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #endif
 #include <ddstack/ddnet_proto.h>
 
@@ -318,7 +320,7 @@ static const char *const rsp_verdict_names[] = {
  */
 const char *ddnet_rsp_verdict_str(enum ddnet_rsp_verdict v)
 {
-	if ((unsigned int)v >= sizeof(rsp_verdict_names) / sizeof(rsp_verdict_names[0]))
+	if ((unsigned int)v >= ARRAY_SIZE(rsp_verdict_names))
 		return "?";
 	return rsp_verdict_names[v];
 }
