@@ -324,47 +324,34 @@ out:
 	mutex_unlock(&blkif->lock);
 }
 
+static void ddbb_op_disconnect(void *drv)
+{
+	ddbb_disconnect(drv);
+}
+
+static int ddbb_op_connect_rings(void *drv)
+{
+	return ddbb_connect_rings(drv);
+}
+
+static void ddbb_op_try_connect(void *drv)
+{
+	ddbb_try_connect(drv);
+}
+
+static const struct ddcore_back_ops ddbb_back_ops = {
+	.disconnect = ddbb_op_disconnect,
+	.connect_rings = ddbb_op_connect_rings,
+	.try_connect = ddbb_op_try_connect,
+	.disconnect_on_close = false,
+};
+
 static void ddbb_frontend_changed(struct xenbus_device *dev,
 				  enum xenbus_state fstate)
 {
 	struct ddbb_blkif *blkif = dev_get_drvdata(&dev->dev);
-	enum ddcore_action a;
 
-	mutex_lock(&blkif->lock);
-	a = ddcore_back_action(dev->state, fstate);
-	dev_dbg(&dev->dev, "frontend %s, backend %s: %s\n", xenbus_strstate(fstate),
-		xenbus_strstate(dev->state), ddcore_action_str(a));
-	switch (a) {
-	case DDCORE_INIT:
-		/* A new frontend: drop what an earlier one left connected. */
-		ddbb_disconnect(blkif);
-		xenbus_switch_state(dev, XenbusStateInitWait);
-		break;
-	case DDCORE_CONNECT:
-		ddbb_disconnect(blkif);
-		if (ddbb_connect_rings(blkif)) {
-			ddbb_disconnect(blkif);
-			break;
-		}
-		ddbb_try_connect(blkif);
-		break;
-	case DDCORE_CLOSE:
-		xenbus_switch_state(dev, XenbusStateClosing);
-		break;
-	case DDCORE_CLOSED:
-		ddbb_disconnect(blkif);
-		xenbus_switch_state(dev, XenbusStateClosed);
-		if (xenbus_dev_is_online(dev))
-			break;
-		fallthrough;
-	case DDCORE_GONE:
-		mutex_unlock(&blkif->lock);
-		device_unregister(&dev->dev);
-		return;
-	default:
-		break;
-	}
-	mutex_unlock(&blkif->lock);
+	ddcore_back_otherend_changed(dev, fstate, &blkif->lock, &ddbb_back_ops, blkif);
 }
 
 static void ddbb_remove(struct xenbus_device *dev)

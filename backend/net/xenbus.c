@@ -447,48 +447,34 @@ static void ddnb_hotplug_changed(struct xenbus_watch *watch, const char *path,
 	kfree(st);
 }
 
+static void ddnb_op_disconnect(void *drv)
+{
+	ddnb_disconnect(drv);
+}
+
+static int ddnb_op_connect_rings(void *drv)
+{
+	return ddnb_connect_rings(drv);
+}
+
+static void ddnb_op_try_connect(void *drv)
+{
+	ddnb_try_connect(drv);
+}
+
+static const struct ddcore_back_ops ddnb_back_ops = {
+	.disconnect = ddnb_op_disconnect,
+	.connect_rings = ddnb_op_connect_rings,
+	.try_connect = ddnb_op_try_connect,
+	.disconnect_on_close = true,
+};
+
 static void ddnb_frontend_changed(struct xenbus_device *dev,
 				  enum xenbus_state fstate)
 {
 	struct ddnb_vif *vif = dev_get_drvdata(&dev->dev);
-	enum ddcore_action a;
 
-	mutex_lock(&vif->lock);
-	a = ddcore_back_action(dev->state, fstate);
-	dev_dbg(&dev->dev, "frontend %s, backend %s: %s\n", xenbus_strstate(fstate),
-		xenbus_strstate(dev->state), ddcore_action_str(a));
-	switch (a) {
-	case DDCORE_INIT:
-		/* A new frontend: drop what an earlier one left connected. */
-		ddnb_disconnect(vif);
-		xenbus_switch_state(dev, XenbusStateInitWait);
-		break;
-	case DDCORE_CONNECT:
-		ddnb_disconnect(vif);
-		if (ddnb_connect_rings(vif)) {
-			ddnb_disconnect(vif);
-			break;
-		}
-		ddnb_try_connect(vif);
-		break;
-	case DDCORE_CLOSE:
-		ddnb_disconnect(vif);
-		xenbus_switch_state(dev, XenbusStateClosing);
-		break;
-	case DDCORE_CLOSED:
-		ddnb_disconnect(vif);
-		xenbus_switch_state(dev, XenbusStateClosed);
-		if (xenbus_dev_is_online(dev))
-			break;
-		fallthrough;
-	case DDCORE_GONE:
-		mutex_unlock(&vif->lock);
-		device_unregister(&dev->dev);
-		return;
-	default:
-		break;
-	}
-	mutex_unlock(&vif->lock);
+	ddcore_back_otherend_changed(dev, fstate, &vif->lock, &ddnb_back_ops, vif);
 }
 
 static void ddnb_remove(struct xenbus_device *dev)

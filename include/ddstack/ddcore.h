@@ -63,6 +63,31 @@ char *ddcore_queue_path(const char *dir, unsigned int nr_queues,
 			unsigned int q, gfp_t gfp);
 int ddcore_parse_mac(const char *s, u8 mac[6]);
 
+/* ---- backend life cycle ---- */
+
+/**
+ * struct ddcore_back_ops - a backend's part of the xenbus life cycle
+ * @disconnect: drop the connection to the frontend (rings, event channels,
+ *	work in flight); idempotent, called with the device lock held
+ * @connect_rings: map the frontend's rings and bind its event channels;
+ *	errors are reported with xenbus_dev_fatal()
+ * @try_connect: go Connected if the device is ready (a driver waiting for
+ *	something of its own, e.g. its hotplug script, calls it again later)
+ * @disconnect_on_close: disconnect as soon as the frontend starts closing,
+ *	not only once it has closed
+ */
+struct ddcore_back_ops {
+	void (*disconnect)(void *drv);
+	int (*connect_rings)(void *drv);
+	void (*try_connect)(void *drv);
+	bool disconnect_on_close;
+};
+
+struct mutex;
+void ddcore_back_otherend_changed(struct xenbus_device *dev,
+				  enum xenbus_state fstate, struct mutex *lock,
+				  const struct ddcore_back_ops *ops, void *drv);
+
 /* ---- rings ---- */
 
 /**
