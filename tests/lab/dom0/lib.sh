@@ -12,11 +12,29 @@ say() { echo "@@lab $*"; }
 info() { say info "$*"; }
 step() { STEP="$*"; say step "$*"; }
 
-# result PASS|FAIL NAME [DETAIL]
+# result PASS|FAIL NAME [DETAIL]; while DEFER is set, results are held in
+# DEFERRED (a scenario that may be run again) until result_flush.
+DEFER=
+DEFERRED=
 result() {
+	if [ -n "$DEFER" ]; then
+		DEFERRED+="$1"$'\t'"$2"$'\t'"$3"$'\n'
+		[ "$1" = PASS ] || DEFER_FAILED=1
+		return 0
+	fi
 	echo "$1 $2${3:+ ($3)}" >>$OUT/results.txt
 	sync
 	say result "$1" "$2${3:+ ($3)}"
+}
+
+# result_flush [NOTE]: emit the held results, NOTE appended to each detail.
+result_flush() {
+	local r n d
+	DEFER=
+	while IFS=$'\t' read -r r n d; do
+		[ -n "$r" ] && result "$r" "$n" "$d${1:+${d:+; }$1}"
+	done <<<"$DEFERRED"
+	DEFERRED=
 }
 
 # want NAME: the test is selected (LAB_ONLY / --only). Steps that later tests
@@ -33,6 +51,30 @@ want() {
 guest_tail() {
 	echo "---- last lines of guest $1's console:"
 	tail -n ${2:-20} $OUT/console/guest-$1.log 2>/dev/null | sed 's/^/  | /'
+}
+
+# guest_state NAME: what Xen says of a guest that stopped answering: its
+# domain id now and at start (a change means Xen restarted it), state, vCPU
+# time over two seconds (still running or stuck), and Xen's log lines for it.
+guest_state() {
+	local g=$1 dom t1 t2 start
+	start=$(eval echo "\${GDOM_$g:-}")
+	dom=$(xl domid $g 2>/dev/null) || { echo "guest $g: no domain (started as $start)"; return; }
+	[ -n "$start" ] && [ "$dom" != "$start" ] &&
+		echo "guest $g: restarted by Xen: domain $start -> $dom"
+	t1=$(xl vcpu-list $g 2>/dev/null | awk 'NR > 1 {s += $6} END {print s}')
+	sleep 2
+	t2=$(xl vcpu-list $g 2>/dev/null | awk 'NR > 1 {s += $6} END {print s}')
+	echo "guest $g: domain $dom, $(xl list $g | awk 'NR == 2 {print "state " $5}'), vcpu time $t1 -> $t2 s"
+	xl dmesg | grep -E "d(${start:-$dom}|$dom)v[0-9]" | tail -n 5 | sed 's/^/  xen: /'
+}
+
+# guest_restarted NAME: Xen restarted the guest since gstart (new domain id).
+guest_restarted() {
+	local start dom
+	start=$(eval echo "\${GDOM_$1:-}")
+	dom=$(xl domid $1 2>/dev/null)
+	[ -n "$start" ] && [ "$dom" != "$start" ]
 }
 
 # gexec GUEST TIMEOUT CMD...: run a do.sh command line in a guest's agent.
@@ -52,6 +94,7 @@ gexec() {
 		if [ $(date +%s) -ge $end ]; then
 			GOUT="timeout: '$*' in guest $g did not finish in ${t}s (step: $STEP)"
 			echo "$GOUT"
+			guest_state $g
 			guest_tail $g
 			return 124
 		fi
@@ -162,6 +205,7 @@ gstart() {
 	for i in $(seq 180); do
 		[ "$(xenstore-read /local/domain/$dom/data/lab/ready 2>/dev/null)" = 1 ] && {
 			info "$g (domain $dom) up in $i s, $RESTARTS restart(s) during boot"
+			eval "GDOM_$g=$dom"
 			return 0
 		}
 		# A guest that reset itself before its agent ran (on_reboot=restart)
