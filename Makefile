@@ -13,7 +13,7 @@ KDIR	?= /usr/src/linux-headers-$(KVER)
 W	?= 1
 CC	?= gcc
 CFLAGS	?= -O2 -g -Wall -Wextra -Werror
-TOOLS	:= tools/ddstat tools/ddblk-hostile tools/ddnet-hostile
+TOOLS	:= tools/ddstat tools/ddctl tools/ddblk-hostile tools/ddnet-hostile
 
 .PHONY: all modules tools deps check unit lab demo bench-blk bench-net clean
 
@@ -26,6 +26,9 @@ tools: $(TOOLS)
 
 tools/ddstat: tools/ddstat.c
 	$(CC) $(CFLAGS) -o $@ $< -lxenctrl -lxenstore
+
+tools/ddctl: tools/ddctl.c tools/ddctl_pci.c tools/ddctl_pci.h
+	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) -lxenctrl -lxenstore
 
 tools/ddblk-hostile: tools/ddblk-hostile.c tools/xsfront.c tools/xsfront.h
 	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) -lxenstore -lxengnttab -lxenevtchn

@@ -172,7 +172,8 @@ def run(args):
     conf = {"SCENARIO": args.scenario, "MACHINE": args.machine,
             "REPS": str(args.reps), "RUNTIME": str(args.runtime),
             "HAS_IOMMU": "1" if MACHINES[args.machine][1] else "0",
-            "ONLY": args.only or ""}
+            "ONLY": args.only or "",
+            "DMA_POOL": os.environ.get("LAB_DMA_POOL", "1")}
     images = make_payload(rundir, conf)
     cmd = qemu_cmd(args, rundir, root, boot, images)
     with open(os.path.join(rundir, "qemu.cmd"), "w") as f:
@@ -299,7 +300,7 @@ def main():
     if args.results:
         with open(args.results, "a") as f:
             for v, what in results:
-                f.write("%s lab: %s\n" % (v, what))
+                f.write("%s lab: %s%s\n" % (v, "" if args.machine == "iommu" else args.machine + ": ", what))
     if args.scenario.startswith("bench-") or args.scenario == "demo":
         kind = "net" if args.scenario in ("bench-net", "demo") else "blk"
         try:

@@ -7,6 +7,7 @@ SEQ=0
 STEP=boot
 T0=$(date +%s)
 PEER_NIC=
+DD_PCI="0000:00:10.0 0000:00:11.0"	# NVMe, e1000 (fixed by tests/lab/lab.py)
 
 say() { echo "@@lab $*"; }
 info() { say info "$*"; }
@@ -39,7 +40,7 @@ result_flush() {
 
 # want NAME: the test is selected (LAB_ONLY / --only). Steps that later tests
 # stand on always run.
-SETUP_STEPS=" dd-boots native-drivers-probe native-net backends-ready client-boots client-devices
+SETUP_STEPS=" dd-boots dd-pcifront-ready ddctl-assign-nvme ddctl-assign-e1000 native-drivers-probe native-net backends-ready client-boots client-devices
  blk-detach-upstream ddblkback-load ddblkfront-load ddstack-attach ddstack-disk
  net-detach-upstream ddnetback-load ddnetfront-load ddstack-net-attach ddstack-net-nic "
 want() {
@@ -167,11 +168,17 @@ dom0_up() {
 	step "dom0: passthrough devices and the peer"
 	# dom0's own backends serve the guests' root and payload disks.
 	modprobe -a xen-blkback xen-netback xen-pciback
-	if [ "$HAS_IOMMU" = 1 ]; then
-		for bdf in 0000:00:10.0 0000:00:11.0; do
+	# The driver domain's NVMe and e1000 go to pciback before dom0's own
+	# drivers see them, on both machines (without an IOMMU ddctl passes
+	# them on; xl cannot).
+	for bdf in $DD_PCI; do
+		if [ "$HAS_IOMMU" = 1 ]; then
 			xl pci-assignable-add $bdf || return 1
-		done
-	fi
+		else
+			# xl's quarantine needs an IOMMU
+			/lab/tools/ddctl assignable-add $bdf || return 1
+		fi
+	done
 	modprobe e1000
 	modprobe -a ifb sch_tbf cls_matchall act_mirred 2>/dev/null
 	local i=0
@@ -192,11 +199,12 @@ dom0_up() {
 # crashed NAME: the guest is kept crashed (on_crash=preserve); xl list's state has a "c".
 crashed() { [[ "$(xl list $1 2>/dev/null | awk 'NR == 2 {print $5}')" == *c* ]]; }
 
-# gstart NAME: create a guest from tests/lab/xl/NAME.cfg and wait for its agent.
+# gstart NAME [CONFIG]: create a guest from CONFIG (tests/lab/xl/NAME.cfg by
+# default) and wait for its agent.
 gstart() {
-	local g=$1 i j dom d
+	local g=$1 cfg=${2:-/lab/tests/lab/xl/$1.cfg} i j dom d
 	step "$g: xl create"
-	if ! timeout 180 xl create /lab/tests/lab/xl/$g.cfg >$OUT/xl-create-$g.log 2>&1; then
+	if ! timeout 180 xl create $cfg >$OUT/xl-create-$g.log 2>&1; then
 		cat $OUT/xl-create-$g.log | tail -n 20
 		return 1
 	fi

@@ -4,6 +4,7 @@
 . /lab/tests/lab/guest/do.sh
 . /lab/tests/lab/dom0/lib.sh
 . /lab/tests/lab/dom0/net.sh
+. /lab/tests/lab/dom0/dma.sh
 
 NET_CAP=${NET_CAP:-100mbit}		# capped regime: the wire
 BLK_CAP_BPS=${BLK_CAP_BPS:-20971520}	# capped regime: the NVMe, 20 MiB/s
@@ -14,9 +15,27 @@ BLK_TESTS=${BLK_TESTS:-seqwrite seqread randread}
 
 # The driver domain with its native drivers, then serving with the backends.
 dd_up() {
-	gstart dd || { result FAIL dd-boots "$STEP"; return 1; }
-	result PASS dd-boots
+	if [ "$HAS_IOMMU" = 1 ]; then
+		gstart dd || { result FAIL dd-boots "$STEP"; return 1; }
+		result PASS dd-boots
+		dcheck ddctl-refuses-with-iommu ddctl_refuses_iommu
+	else
+		# xl refuses pci= without an IOMMU: the driver domain starts
+		# without it, and ddctl passes the devices through, after the
+		# DMA pool is in place so that the native drivers probe on it.
+		sed '/^pci *=/d' /lab/tests/lab/xl/dd.cfg >/tmp/dd-noiommu.cfg
+		dcheck xl-refuses-pci xl_refuses_pci || return 1
+		gstart dd /tmp/dd-noiommu.cfg || { result FAIL dd-boots "$STEP"; return 1; }
+		result PASS dd-boots
+		check dd-pcifront-ready dd 60 dd_pci_prepare "${DMA_POOL:-1}" || return 1
+		dcheck ddctl-assign-nvme ddctl assign dd 0000:00:10.0 || return 1
+		dcheck ddctl-assign-e1000 ddctl assign dd 0000:00:11.0 || return 1
+		dcheck ddctl-refusals ddctl_refusals
+	fi
 	check native-drivers-probe dd 120 dd_native_probe || return 1
+	if [ "$HAS_IOMMU" != 1 ] && [ "${DMA_POOL:-1}" = 1 ]; then
+		check dma-pool-attached dd 30 dd_pool_attached $DD_PCI
+	fi
 }
 serve_client() {
 	check backends-ready dd 120 dd_backends upstream || return 1
@@ -115,6 +134,7 @@ pvh_attempt() {
 	local spec="format=raw,vdev=xvdb,access=rw,backend=dd,target=/var/tmp/pvh.img"
 	gstart pvh || { result FAIL ddstack-pvh-boots "$STEP"; return 1; }
 	result PASS ddstack-pvh-boots "$RESTARTS restart(s) during boot"
+	dcheck ddctl-refuses-pvh expect_refusal 1 "is not PV" ddctl assign pvh 0000:00:10.0
 	check ddstack-pvh-prepare-dd dd 60 "truncate -s 128M /var/tmp/pvh.img && echo ok" &&
 	check ddstack-pvh-frontend pvh 60 blk_frontend ddstack &&
 	dcheck ddstack-pvh-attach xl_attach pvh "$spec" &&
@@ -244,6 +264,10 @@ scenario_check() {
 	scenario_check_ddstack_blk
 	scenario_check_ddstack_net
 	pvh_client
+	if [ "$HAS_IOMMU" != 1 ] && [ "${DMA_POOL:-1}" = 1 ]; then
+		check dma-pool-report dd 30 dd_pool_report
+		check dma-pool-unload-refused dd 30 dd_pool_unload_refused
+	fi
 	blk_flush_destroy	# last: the driver domain does not survive it
 }
 
@@ -313,6 +337,13 @@ if dom0_up; then
 	check)
 		scenario_check
 		# A test that an earlier failure kept from running counts as failed.
+		if [ "$HAS_IOMMU" = 1 ]; then
+			CHECK_TESTS+=" ddctl-refuses-with-iommu"
+		else
+			CHECK_TESTS+=" xl-refuses-pci dd-pcifront-ready ddctl-assign-nvme ddctl-assign-e1000 ddctl-refusals"
+			[ "${DMA_POOL:-1}" = 1 ] &&
+				CHECK_TESTS+=" dma-pool-attached dma-pool-report dma-pool-unload-refused"
+		fi
 		for t in $CHECK_TESTS $NET_CHECK_TESTS; do
 			want $t && ! grep -q "^[A-Z]* $t\b" $OUT/results.txt &&
 				result FAIL $t "not run: an earlier step failed"

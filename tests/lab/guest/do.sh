@@ -45,6 +45,51 @@ dd_native_probe() {
 	echo "nvme0n1: $(cat /sys/block/nvme0n1/size) sectors"
 }
 
+# Driver domain without an IOMMU, before ddctl passes the devices: the DMA
+# pool (when asked) and pcifront: dd_pci_prepare POOL(0|1)
+dd_pci_prepare() {
+	if [ "$1" = 1 ]; then
+		dd_insmod dddmapool
+		echo "dddmapool: pool of $(($(pool_stat pool_bytes) >> 20)) MiB in $(pool_stat chunks) chunk(s)"
+	fi
+	modprobe xen-pcifront || die "modprobe xen-pcifront"
+	echo "xen-pcifront loaded"
+}
+
+pool_stat() { cat /sys/kernel/dddmapool/$1 || die "no dddmapool statistic $1"; }
+
+# One line of the pool's counters.
+pool_line() {
+	echo "pool $(($(pool_stat pool_bytes) >> 20)) MiB, free $(($(pool_stat free_bytes) >> 20)) MiB," \
+		"direct $(pool_stat direct_maps) maps/$(($(pool_stat direct_bytes) >> 20)) MiB," \
+		"bounced $(pool_stat bounce_maps) maps/$(($(pool_stat bounce_bytes) >> 20)) MiB," \
+		"coherent $(pool_stat coherent_allocs_live) live, failures $(pool_stat map_failures)+$(pool_stat alloc_failures)"
+}
+
+# The passed-through devices probed on the pool's DMA operations.
+dd_pool_attached() {
+	local n
+	n=$(grep -c . /sys/kernel/dddmapool/devices)
+	[ "$n" -ge 2 ] || die "dddmapool is attached to $n device(s): $(cat /sys/kernel/dddmapool/devices)"
+	[ "$(pool_stat direct_maps)" -gt 0 ] || die "no DMA mapping went through the pool: $(pool_line)"
+	[ "$(pool_stat coherent_allocs_live)" -gt 0 ] || die "no coherent memory from the pool: $(pool_line)"
+	echo "on $(tr '\n' ' ' </sys/kernel/dddmapool/devices): $(pool_line)"
+}
+
+# After the suites: no mapping failed, and the pool says what it did.
+dd_pool_report() {
+	[ "$(pool_stat map_failures)" = 0 ] || die "mappings failed: $(pool_line)"
+	[ "$(pool_stat alloc_failures)" = 0 ] || die "coherent allocations failed: $(pool_line)"
+	echo "$(pool_line)"
+}
+
+# The pool cannot go while devices hold its memory.
+dd_pool_unload_refused() {
+	rmmod dddmapool 2>/tmp/rmmod.err && die "dddmapool unloaded under live mappings"
+	lsmod | grep -q '^dddmapool ' || die "dddmapool is gone"
+	echo "rmmod refused: $(cat /tmp/rmmod.err | head -n1)"
+}
+
 # Driver domain: its NIC carries its own address (the native network path).
 dd_net_native() {
 	nic=$(nic_by_mac 52:54:00:00:00:01) || die "no e1000 netdev"
