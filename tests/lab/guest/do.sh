@@ -49,7 +49,10 @@ dd_native_probe() {
 # pool (when asked) and pcifront: dd_pci_prepare POOL(0|1)
 dd_pci_prepare() {
 	if [ "$1" = 1 ]; then
-		dd_insmod dddmapool
+		# dyndbg: each step of the pool's build that fails goes to the log
+		lsmod | grep -q '^dddmapool ' ||
+			insmod /lab/modules/dddmapool.ko dyndbg=+p ||
+			die "insmod dddmapool: $(dmesg | grep dddmapool | tail -n 6 | tr '\n' ' ')"
 		echo "dddmapool: pool of $(($(pool_stat pool_bytes) >> 20)) MiB in $(pool_stat chunks) chunk(s)"
 	fi
 	modprobe xen-pcifront || die "modprobe xen-pcifront"

@@ -1,0 +1,843 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dddmapool: building the 1:1 pool of a PV guest, and allocating from it.
+ *
+ * One chunk of 2^k pages, k falling from chunk_order to 0 when a step
+ * cannot be had:
+ *
+ *  1. C = alloc_pages(k): pfns P..P+2^k-1 on arbitrary machine frames.
+ *  2. Zero C (its frames go back to Xen), unmap it from the direct map,
+ *     invalidate its p2m entries, and XENMEM_exchange its 2^k frames for
+ *     one extent of order k below 2^bits.  Map C onto the new frames
+ *     M..M+2^k-1, set p2m and m2p, flush TLBs.  If Xen refuses, it has kept
+ *     the old frames with the domain: map them back exactly as before.
+ *  3. Claim the pfns T = [M, M+2^k) with alloc_contig_range() (migrating
+ *     whatever lived there).  bits is chosen so that T lies below the end
+ *     of the domain's RAM.  If M == P, C itself is 1:1 already.
+ *  4. Swap the backings: T onto M..M+2^k-1, C onto T's old frames B: direct
+ *     map PTEs (each update checked by a hypercall of ours first, then
+ *     applied with the p2m by __xenmem_reservation_va_mapping_update()),
+ *     m2p of every frame touched, one TLB flush; verify p2m, m2p and the
+ *     direct map PTEs.  C is then ordinary memory again and is freed; T
+ *     is zeroed and added to the pool.
+ *
+ * A chunk whose exchanged extent is unusable (T busy, out of range,
+ * overlapping) is held until the build ends, so that neither Linux nor Xen
+ * hands the same pair out again, then freed.  Anything unexpected from
+ * Xen stops the build; pages whose state cannot be vouched for are never
+ * freed (leaked, logged) rather than returned to the page allocator.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/genalloc.h>
+#include <linux/gfp.h>
+#include <linux/memory_hotplug.h>
+#include <linux/hugetlb.h>
+#include <linux/mm.h>
+#include <linux/mmzone.h>
+#include <linux/nodemask.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+
+#include <asm/pgtable_types.h>
+#include <asm/xen/hypercall.h>
+#include <asm/xen/hypervisor.h>
+#include <asm/xen/page.h>
+
+#include <xen/interface/memory.h>
+#include <xen/interface/xen.h>
+#include <xen/mem-reservation.h>
+#include <xen/xen.h>
+
+#include "dddmapool.h"
+
+static struct gen_pool *ddp_gp;
+static LIST_HEAD(ddp_chunk_list);
+static struct ddp_chunk **ddp_tab;	/* sorted by base, for lookups */
+static unsigned int ddp_nchunks;
+static u64 ddp_bytes, ddp_largest, ddp_end;
+
+/* Scratch arrays for one chunk, sized for the largest order. */
+struct ddp_work {
+	struct page **cpages;	/* the chunk C */
+	struct page **tpages;	/* the target T */
+	xen_pfn_t *cframes;	/* C's frames before the exchange */
+	xen_pfn_t *mframes;	/* the extent Xen gave: M + i */
+	xen_pfn_t *tframes;	/* T's frames before the swap: B_i */
+	struct mmu_update *mmu;
+	struct list_head held;	/* chunks with an unusable extent */
+	unsigned int bits;	/* address_bits for XENMEM_exchange */
+	u64 limit_pfn;		/* pool pfns must stay below this */
+	bool lost_logged;
+};
+
+struct ddp_held {
+	struct list_head node;
+	struct page *page;
+	unsigned int order;
+};
+
+/* The p2m entry of @pfn if it is a plain frame of ours. */
+static bool ddp_plain_frame(unsigned long pfn, xen_pfn_t *mfn)
+{
+	unsigned long m = __pfn_to_mfn(pfn);
+
+	if (m == INVALID_P2M_ENTRY ||
+	    (m & (FOREIGN_FRAME_BIT | IDENTITY_FRAME_BIT)))
+		return false;
+	*mfn = m;
+	return true;
+}
+
+/*
+ * Point the direct map of @pages at @frames (NULL: unmap), one checked
+ * hypercall per page.  Leaves the p2m alone.  Returns how many pages were
+ * done: all of them, or the index of the one Xen refused.
+ */
+static unsigned int ddp_set_ptes(struct page **pages, const xen_pfn_t *frames,
+				 unsigned int n)
+{
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		unsigned long va = (unsigned long)page_address(pages[i]);
+		pte_t pte = frames ? mfn_pte(frames[i], PAGE_KERNEL) :
+				     __pte_ma(0);
+
+		rc = HYPERVISOR_update_va_mapping(va, pte, 0);
+		if (rc) {
+			pr_err("update_va_mapping of pfn %#lx to frame %#lx failed: %d\n",
+			       page_to_pfn(pages[i]),
+			       frames ? (unsigned long)frames[i] : 0UL, rc);
+			return i;
+		}
+	}
+	return n;
+}
+
+/* m2p of @mfns[i] := @pfn0 + i */
+static int ddp_set_m2p(struct ddp_work *w, const xen_pfn_t *mfns,
+		       unsigned long pfn0, unsigned int n)
+{
+	unsigned int i;
+	int rc, done = 0;
+
+	for (i = 0; i < n; i++) {
+		w->mmu[i].ptr = ((u64)mfns[i] << PAGE_SHIFT) |
+				MMU_MACHPHYS_UPDATE;
+		w->mmu[i].val = pfn0 + i;
+	}
+	rc = HYPERVISOR_mmu_update(w->mmu, n, &done, DOMID_SELF);
+	if (rc || done != n) {
+		pr_err("MMU_MACHPHYS_UPDATE for pfns %#lx+%u failed: %d (%d done)\n",
+		       pfn0, n, rc, done);
+		return rc ? rc : -EIO;
+	}
+	return 0;
+}
+
+static int ddp_flush_tlbs(void)
+{
+	struct mmuext_op op = { .cmd = MMUEXT_TLB_FLUSH_ALL };
+	int rc;
+
+	rc = HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF);
+	if (rc)
+		pr_err("MMUEXT_TLB_FLUSH_ALL failed: %d\n", rc);
+	return rc;
+}
+
+/*
+ * Check p2m, m2p and the direct map of @pages (pfns @pfn0 + i) against
+ * @frames (NULL: 1:1).
+ */
+static bool ddp_verify(struct page **pages, unsigned long pfn0,
+		       const xen_pfn_t *frames, unsigned int n)
+{
+	unsigned int i, level;
+	pte_t *pte;
+
+	for (i = 0; i < n; i++) {
+		unsigned long pfn = pfn0 + i;
+		unsigned long want = frames ? frames[i] : pfn;
+
+		if (pfn_to_mfn(pfn) != want || mfn_to_pfn(want) != pfn) {
+			pr_err("pfn %#lx: p2m %#lx, m2p(%#lx) %#lx, expected frame %#lx\n",
+			       pfn, pfn_to_mfn(pfn), want, mfn_to_pfn(want),
+			       want);
+			return false;
+		}
+		pte = lookup_address((unsigned long)page_address(pages[i]),
+				     &level);
+		if (!pte || level != PG_LEVEL_4K ||
+		    !(pte->pte & _PAGE_PRESENT) || pte_mfn(*pte) != want) {
+			pr_err("pfn %#lx: direct map does not point at frame %#lx\n",
+			       pfn, want);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void ddp_lost(struct ddp_work *w, unsigned long pfn, unsigned int n)
+{
+	pr_err("pfns %#lx+%u left allocated: their mapping cannot be vouched for\n",
+	       pfn, n);
+	if (!w->lost_logged)
+		pr_err("this memory stays out of use until the domain reboots\n");
+	w->lost_logged = true;
+}
+
+/* Keep @c (consistent memory) out of reach until the build ends. */
+static void ddp_hold(struct ddp_work *w, struct page *c, unsigned int order)
+{
+	struct ddp_held *h = kmalloc(sizeof(*h), GFP_KERNEL);
+
+	if (!h) {
+		free_pages((unsigned long)page_address(c), order);
+		return;
+	}
+	h->page = c;
+	h->order = order;
+	list_add_tail(&h->node, &w->held);
+}
+
+static void ddp_release_held(struct ddp_work *w)
+{
+	struct ddp_held *h, *tmp;
+
+	list_for_each_entry_safe(h, tmp, &w->held, node) {
+		list_del(&h->node);
+		free_pages((unsigned long)page_address(h->page), h->order);
+		kfree(h);
+	}
+}
+
+/*
+ * Step 2.  Returns DDP_STEP_OK with C mapped onto w->mframes,
+ * DDP_STEP_NO_EXTENT with C back on its own frames, DDP_STEP_BUSY if C
+ * has frames we do not exchange (C untouched), or DDP_STEP_FATAL; *lost
+ * then says whether C is unusable.
+ */
+static enum ddp_step ddp_exchange(struct ddp_work *w, struct page *c,
+				  unsigned int order, bool *lost)
+{
+	unsigned long pfn = page_to_pfn(c);
+	unsigned int n = 1U << order, i, done;
+	struct xen_memory_exchange exch = {
+		.in = {
+			.nr_extents = n,
+			.extent_order = 0,
+			.domid = DOMID_SELF,
+		},
+		.out = {
+			.nr_extents = 1,
+			.extent_order = order,
+			.address_bits = w->bits,
+			.domid = DOMID_SELF,
+		},
+		.nr_exchanged = 0,
+	};
+	xen_pfn_t out = pfn;
+	int rc;
+
+	*lost = false;
+	for (i = 0; i < n; i++) {
+		w->cpages[i] = nth_page(c, i);
+		if (!ddp_plain_frame(pfn + i, &w->cframes[i]))
+			return DDP_STEP_BUSY;
+	}
+
+	/* These frames go to Xen's free memory: leave nothing in them. */
+	memset(page_address(c), 0, PAGE_SIZE << order);
+
+	done = ddp_set_ptes(w->cpages, NULL, n);
+	if (done != n) {
+		if (ddp_set_ptes(w->cpages, w->cframes, done) != done)
+			*lost = true;
+		return DDP_STEP_FATAL;
+	}
+	/* Repeats the unmap just done, and invalidates the p2m entries. */
+	__xenmem_reservation_va_mapping_reset(n, w->cpages);
+
+	set_xen_guest_handle(exch.in.extent_start, w->cframes);
+	set_xen_guest_handle(exch.out.extent_start, &out);
+	rc = HYPERVISOR_memory_op(XENMEM_exchange, &exch);
+
+	if (rc == 0 && exch.nr_exchanged == n) {
+		for (i = 0; i < n; i++)
+			w->mframes[i] = out + i;
+		if (ddp_set_ptes(w->cpages, w->mframes, n) != n) {
+			*lost = true;
+			return DDP_STEP_FATAL;
+		}
+		__xenmem_reservation_va_mapping_update(n, w->cpages,
+						       w->mframes);
+		/* Xen sets the m2p of a PV guest's new frames; be explicit. */
+		if (ddp_set_m2p(w, w->mframes, pfn, n) || ddp_flush_tlbs()) {
+			*lost = true;
+			return DDP_STEP_FATAL;
+		}
+		return DDP_STEP_OK;
+	}
+
+	if (rc != 0 && exch.nr_exchanged == 0) {
+		/*
+		 * Nothing exchanged: Xen gave the input frames back to the
+		 * domain with their m2p untouched.  Map them back.
+		 */
+		pr_debug("XENMEM_exchange of order %u below 2^%u: %d\n",
+			 order, w->bits, rc);
+		if (ddp_set_ptes(w->cpages, w->cframes, n) != n) {
+			*lost = true;
+			return DDP_STEP_FATAL;
+		}
+		__xenmem_reservation_va_mapping_update(n, w->cpages,
+						       w->cframes);
+		if (ddp_flush_tlbs()) {
+			*lost = true;
+			return DDP_STEP_FATAL;
+		}
+		return DDP_STEP_NO_EXTENT;
+	}
+
+	pr_err("XENMEM_exchange of order %u returned %d with %lu of %u extents exchanged\n",
+	       order, rc, (unsigned long)exch.nr_exchanged, n);
+	*lost = true;
+	return DDP_STEP_FATAL;
+}
+
+/* Can alloc_contig_range() be asked for [pfn, pfn + n)? */
+static bool ddp_claimable(unsigned long pfn, unsigned int n)
+{
+	struct zone *zone = NULL;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		struct page *p = pfn_to_online_page(pfn + i);
+
+		if (!p || PageReserved(p) || PageHuge(p))
+			return false;
+		if (!zone)
+			zone = page_zone(p);
+		else if (page_zone(p) != zone)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Step 4.  C is on w->mframes, T = [tpfn, tpfn + n) is claimed.  On
+ * failure *lost_c / *lost_t say which of the two must never be freed.
+ */
+static enum ddp_step ddp_swap(struct ddp_work *w, struct page *c,
+			      unsigned int order, unsigned long tpfn,
+			      bool *lost_c, bool *lost_t)
+{
+	unsigned long cpfn = page_to_pfn(c);
+	unsigned int n = 1U << order, i, done;
+
+	*lost_c = false;
+	*lost_t = false;
+	for (i = 0; i < n; i++) {
+		w->tpages[i] = pfn_to_page(tpfn + i);
+		if (!ddp_plain_frame(tpfn + i, &w->tframes[i]))
+			return DDP_STEP_BUSY;
+	}
+
+	done = ddp_set_ptes(w->tpages, w->mframes, n);
+	if (done != n) {
+		if (ddp_set_ptes(w->tpages, w->tframes, done) != done)
+			*lost_t = true;
+		return DDP_STEP_FATAL;
+	}
+	done = ddp_set_ptes(w->cpages, w->tframes, n);
+	if (done != n) {
+		if (ddp_set_ptes(w->cpages, w->mframes, done) != done)
+			*lost_c = true;
+		if (ddp_set_ptes(w->tpages, w->tframes, n) != n)
+			*lost_t = true;
+		if (ddp_flush_tlbs()) {
+			*lost_c = true;
+			*lost_t = true;
+		}
+		return DDP_STEP_FATAL;
+	}
+
+	/* The same PTEs again, now with the p2m. */
+	__xenmem_reservation_va_mapping_update(n, w->tpages, w->mframes);
+	__xenmem_reservation_va_mapping_update(n, w->cpages, w->tframes);
+
+	if (ddp_set_m2p(w, w->mframes, tpfn, n) ||
+	    ddp_set_m2p(w, w->tframes, cpfn, n) || ddp_flush_tlbs() ||
+	    !ddp_verify(w->tpages, tpfn, w->mframes, n) ||
+	    !ddp_verify(w->cpages, cpfn, w->tframes, n)) {
+		*lost_c = true;
+		*lost_t = true;
+		return DDP_STEP_FATAL;
+	}
+	return DDP_STEP_OK;
+}
+
+static enum ddp_step ddp_add_chunk(void *va, unsigned long pfn,
+				   unsigned int order, bool identity)
+{
+	struct ddp_pool_chunk *pc;
+	u64 bytes = PAGE_SIZE << order;
+
+	memset(va, 0, bytes);
+	pc = kzalloc(sizeof(*pc), GFP_KERNEL);
+	if (!pc)
+		goto fail;
+	pc->c.base = (u64)pfn << PAGE_SHIFT;
+	pc->c.bytes = bytes;
+	pc->c.slots = kvcalloc(bytes >> DDP_SLOT_SHIFT, sizeof(*pc->c.slots),
+			       GFP_KERNEL);
+	if (!pc->c.slots)
+		goto fail_pc;
+	spin_lock_init(&pc->lock);
+	pc->vaddr = va;
+	pc->first_pfn = pfn;
+	pc->order = order;
+	pc->identity = identity;
+	if (gen_pool_add_owner(ddp_gp, (unsigned long)va, pc->c.base, bytes,
+			       NUMA_NO_NODE, pc))
+		goto fail_slots;
+	list_add_tail(&pc->node, &ddp_chunk_list);
+	ddp_nchunks++;
+	ddp_bytes += bytes;
+	ddp_largest = max(ddp_largest, bytes);
+	ddp_end = max(ddp_end, pc->c.base + bytes);
+	return DDP_STEP_OK;
+
+fail_slots:
+	kvfree(pc->c.slots);
+fail_pc:
+	kfree(pc);
+fail:
+	if (identity)
+		free_pages((unsigned long)va, order);
+	else
+		free_contig_range(pfn, 1UL << order);
+	return DDP_STEP_NO_CHUNK;
+}
+
+static enum ddp_step ddp_build_chunk(struct ddp_work *w, unsigned int order)
+{
+	unsigned int n = 1U << order;
+	unsigned long cpfn, tpfn;
+	bool lost, lost_c, lost_t;
+	enum ddp_step s;
+	struct page *c;
+
+	c = alloc_pages(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY, order);
+	if (!c)
+		return DDP_STEP_NO_CHUNK;
+	cpfn = page_to_pfn(c);
+
+	s = ddp_exchange(w, c, order, &lost);
+	if (s != DDP_STEP_OK) {
+		if (lost)
+			ddp_lost(w, cpfn, n);
+		else if (s == DDP_STEP_BUSY)
+			ddp_hold(w, c, order);
+		else
+			free_pages((unsigned long)page_address(c), order);
+		return s;
+	}
+
+	tpfn = w->mframes[0];
+	switch (ddp_target_plan(cpfn, tpfn, order, w->limit_pfn)) {
+	case DDP_PLAN_IDENTITY:
+		if (!ddp_verify(w->cpages, cpfn, NULL, n)) {
+			ddp_lost(w, cpfn, n);
+			return DDP_STEP_FATAL;
+		}
+		return ddp_add_chunk(page_address(c), cpfn, order, true);
+	case DDP_PLAN_CLAIM:
+		break;
+	case DDP_PLAN_REJECT:
+	default:
+		pr_debug("extent %#lx of order %u unusable for pfns %#lx\n",
+			 tpfn, order, cpfn);
+		ddp_hold(w, c, order);
+		return DDP_STEP_BUSY;
+	}
+
+	if (!ddp_claimable(tpfn, n) ||
+	    alloc_contig_range(tpfn, tpfn + n, MIGRATE_MOVABLE, GFP_KERNEL)) {
+		pr_debug("pfns %#lx+%u busy\n", tpfn, n);
+		ddp_hold(w, c, order);
+		return DDP_STEP_BUSY;
+	}
+
+	s = ddp_swap(w, c, order, tpfn, &lost_c, &lost_t);
+	if (s != DDP_STEP_OK) {
+		if (lost_t)
+			ddp_lost(w, tpfn, n);
+		else
+			free_contig_range(tpfn, n);
+		if (lost_c)
+			ddp_lost(w, cpfn, n);
+		else
+			ddp_hold(w, c, order);
+		return s;
+	}
+
+	/* C is ordinary memory again, on T's former frames. */
+	free_pages((unsigned long)page_address(c), order);
+	return ddp_add_chunk(page_address(pfn_to_page(tpfn)), tpfn, order,
+			     false);
+}
+
+/* End (exclusive) of the domain's RAM pfns. */
+static u64 ddp_ram_end_pfn(void)
+{
+	u64 end = 0;
+	int nid, z;
+
+	for_each_online_node(nid) {
+		pg_data_t *pgdat = NODE_DATA(nid);
+
+		for (z = 0; z < MAX_NR_ZONES; z++) {
+			struct zone *zone = &pgdat->node_zones[z];
+
+			if (populated_zone(zone))
+				end = max_t(u64, end, zone_end_pfn(zone));
+		}
+	}
+	/* The zones may span room for ballooning that has no memory. */
+	if (xen_start_info && xen_start_info->nr_pages)
+		end = min_t(u64, end, xen_start_info->nr_pages);
+	return end;
+}
+
+static int ddp_chunk_cmp(const void *a, const void *b)
+{
+	const struct ddp_chunk *x = *(const struct ddp_chunk * const *)a;
+	const struct ddp_chunk *y = *(const struct ddp_chunk * const *)b;
+
+	if (x->base < y->base)
+		return -1;
+	return x->base > y->base;
+}
+
+static int ddp_make_table(void)
+{
+	struct ddp_pool_chunk *pc;
+	unsigned int i = 0;
+
+	ddp_tab = kcalloc(ddp_nchunks, sizeof(*ddp_tab), GFP_KERNEL);
+	if (!ddp_tab)
+		return -ENOMEM;
+	list_for_each_entry(pc, &ddp_chunk_list, node)
+		ddp_tab[i++] = &pc->c;
+	sort(ddp_tab, ddp_nchunks, sizeof(*ddp_tab), ddp_chunk_cmp, NULL);
+	for (i = 1; i < ddp_nchunks; i++) {
+		if (ddp_tab[i - 1]->base + ddp_tab[i - 1]->bytes >
+		    ddp_tab[i]->base) {
+			pr_err("chunks at %#llx and %#llx overlap\n",
+			       ddp_tab[i - 1]->base, ddp_tab[i]->base);
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
+static void ddp_work_free(struct ddp_work *w)
+{
+	kfree(w->cpages);
+	kfree(w->tpages);
+	kfree(w->cframes);
+	kfree(w->mframes);
+	kfree(w->tframes);
+	kfree(w->mmu);
+}
+
+static int ddp_work_alloc(struct ddp_work *w, unsigned int order)
+{
+	size_t n = 1UL << order;
+
+	INIT_LIST_HEAD(&w->held);
+	w->cpages = kcalloc(n, sizeof(*w->cpages), GFP_KERNEL);
+	w->tpages = kcalloc(n, sizeof(*w->tpages), GFP_KERNEL);
+	w->cframes = kcalloc(n, sizeof(*w->cframes), GFP_KERNEL);
+	w->mframes = kcalloc(n, sizeof(*w->mframes), GFP_KERNEL);
+	w->tframes = kcalloc(n, sizeof(*w->tframes), GFP_KERNEL);
+	w->mmu = kcalloc(n, sizeof(*w->mmu), GFP_KERNEL);
+	if (!w->cpages || !w->tpages || !w->cframes || !w->mframes ||
+	    !w->tframes || !w->mmu) {
+		ddp_work_free(w);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Busy targets in a row before the exchange limit moves down a bit, and its floor. */
+#define DDP_BUSY_PER_LIMIT	2
+#define DDP_MIN_BITS		24
+
+/**
+ * ddp_pool_build() - build the 1:1 pool
+ * @pool_mb: size wanted, MiB
+ * @addr_bits: machine addresses of the pool stay below 2^@addr_bits
+ * @chunk_order: largest chunk order tried
+ *
+ * May come out smaller than asked (logged).  Process context; sleeps.
+ *
+ * Return: 0 if the pool holds at least one chunk, else a negative errno.
+ */
+int ddp_pool_build(unsigned int pool_mb, unsigned int addr_bits,
+		   unsigned int chunk_order)
+{
+	struct ddp_work w = {};
+	struct ddp_build b;
+	unsigned int order, busy_here = 0;
+	u64 ram_end, want;
+	enum ddp_step s;
+	int o, rc;
+
+	ram_end = ddp_ram_end_pfn();
+	w.bits = ddp_exchange_bits(addr_bits, ram_end);
+	if (w.bits <= PAGE_SHIFT) {
+		pr_err("no room for a pool below 2^%u (RAM ends at pfn %#llx)\n",
+		       addr_bits, ram_end);
+		return -EINVAL;
+	}
+	w.limit_pfn = min_t(u64, ram_end, 1ULL << (w.bits - PAGE_SHIFT));
+	order = min(chunk_order, w.bits - PAGE_SHIFT);
+	want = (u64)pool_mb << (20 - PAGE_SHIFT);
+
+	rc = ddp_work_alloc(&w, order);
+	if (rc)
+		return rc;
+	ddp_gp = gen_pool_create(DDP_SLOT_SHIFT, NUMA_NO_NODE);
+	if (!ddp_gp) {
+		ddp_work_free(&w);
+		return -ENOMEM;
+	}
+
+	ddp_build_init(&b, want, order, 8 + (unsigned int)(want >> order));
+	while ((o = ddp_build_order(&b)) >= 0) {
+		s = ddp_build_chunk(&w, o);
+		ddp_build_step(&b, o, s);
+		if (s == DDP_STEP_FATAL)
+			pr_err("pool build stopped after an unexpected result\n");
+		if (s != DDP_STEP_BUSY) {
+			busy_here = 0;
+		} else if (++busy_here >= DDP_BUSY_PER_LIMIT && w.bits > DDP_MIN_BITS) {
+			/*
+			 * Xen hands out the highest free frames below the
+			 * limit, and the pfns of the same numbers are the top
+			 * of this domain's memory, which is often pinned
+			 * (page tables, the p2m list): look one bit lower.
+			 */
+			w.bits--;
+			w.limit_pfn = min_t(u64, ram_end, 1ULL << (w.bits - PAGE_SHIFT));
+			busy_here = 0;
+			b.busy = 0;
+			b.streak = 0;
+			b.done = false;
+			b.order = min(order, w.bits - PAGE_SHIFT);
+			pr_debug("target pfns busy: extents below 2^%u now\n", w.bits);
+		}
+		cond_resched();
+	}
+	ddp_release_held(&w);
+	ddp_work_free(&w);
+	atomic64_set(&ddp_stats.build_failures, b.failures);
+
+	if (!ddp_nchunks) {
+		pr_err("no 1:1 memory below 2^%u could be had (%u failed steps)\n",
+		       w.bits, b.failures);
+		gen_pool_destroy(ddp_gp);
+		ddp_gp = NULL;
+		return -ENOMEM;
+	}
+	rc = ddp_make_table();
+	if (rc) {
+		ddp_pool_destroy();
+		return rc;
+	}
+	pr_info("%llu KiB of 1:1 memory in %u chunks, below %#llx (address bits %u, %u failed steps)\n",
+		ddp_bytes >> 10, ddp_nchunks, ddp_end, w.bits, b.failures);
+	if (ddp_bytes < (u64)pool_mb << 20)
+		pr_warn("pool is smaller than the %u MiB asked for\n", pool_mb);
+	return 0;
+}
+
+/**
+ * ddp_pool_destroy() - give the pool back to the page allocator
+ *
+ * Its pages stay 1:1; that is fine for the rest of the kernel.  With an
+ * allocation still live (which the module references prevent) the pool is
+ * left in place rather than freed under a device.
+ */
+void ddp_pool_destroy(void)
+{
+	struct ddp_pool_chunk *pc, *tmp;
+	u64 i, live = 0;
+
+	if (!ddp_gp)
+		return;
+	list_for_each_entry(pc, &ddp_chunk_list, node)
+		for (i = 0; i < pc->c.bytes >> DDP_SLOT_SHIFT; i++)
+			if (pc->c.slots[i].kind != DDP_SLOT_FREE)
+				live++;
+	if (live) {
+		pr_err("%llu pool slots still in use: leaving the pool allocated\n",
+		       live);
+		return;
+	}
+	gen_pool_destroy(ddp_gp);
+	ddp_gp = NULL;
+	list_for_each_entry_safe(pc, tmp, &ddp_chunk_list, node) {
+		list_del(&pc->node);
+		if (pc->identity)
+			free_pages((unsigned long)pc->vaddr, pc->order);
+		else
+			free_contig_range(pc->first_pfn, 1UL << pc->order);
+		kvfree(pc->c.slots);
+		kfree(pc);
+	}
+	kfree(ddp_tab);
+	ddp_tab = NULL;
+	ddp_nchunks = 0;
+	ddp_bytes = 0;
+	ddp_largest = 0;
+	ddp_end = 0;
+}
+
+/**
+ * ddp_pool_bytes() - pool size
+ *
+ * Return: bytes in the pool.
+ */
+u64 ddp_pool_bytes(void)
+{
+	return ddp_bytes;
+}
+
+/**
+ * ddp_pool_free_bytes() - unallocated pool memory
+ *
+ * Return: bytes not allocated.
+ */
+u64 ddp_pool_free_bytes(void)
+{
+	return ddp_gp ? gen_pool_avail(ddp_gp) : 0;
+}
+
+/**
+ * ddp_pool_chunks() - number of chunks
+ *
+ * Return: chunks in the pool.
+ */
+unsigned int ddp_pool_chunks(void)
+{
+	return ddp_nchunks;
+}
+
+/**
+ * ddp_pool_largest() - largest chunk
+ *
+ * Return: bytes of the largest chunk (no allocation can be bigger).
+ */
+u64 ddp_pool_largest(void)
+{
+	return ddp_largest;
+}
+
+/**
+ * ddp_pool_end() - end of the pool
+ *
+ * Return: highest bus address of the pool plus one.
+ */
+u64 ddp_pool_end(void)
+{
+	return ddp_end;
+}
+
+struct ddp_fit_req {
+	u64 mask;
+	u64 align;
+};
+
+/* genalloc algorithm: first fit below the device's mask, aligned. */
+static unsigned long ddp_fit_algo(unsigned long *map, unsigned long size,
+				  unsigned long start, unsigned int nr,
+				  void *data, struct gen_pool *pool,
+				  unsigned long start_addr)
+{
+	const struct ddp_fit_req *req = data;
+	struct ddp_fit f;
+	unsigned long idx;
+
+	ddp_fit_window(__pa(start_addr), size, req->mask, req->align, &f);
+	if (f.limit < nr || start >= f.limit)
+		return size;
+	idx = bitmap_find_next_zero_area_off(map, f.limit, start, nr,
+					     f.align_mask, f.align_off);
+	/* Not found is reported as an index past f.limit: fail the chunk. */
+	if (idx >= f.limit || f.limit - idx < nr)
+		return size;
+	return idx;
+}
+
+/**
+ * ddp_pool_get() - allocate pool memory
+ * @g: size and alignment (ddp_bounce_geom() or ddp_coherent_geom())
+ * @mask: the whole allocation must lie at or below this bus address
+ * @chunk: result: the chunk it came from
+ * @start: result: its bus address
+ *
+ * Lockless; any context.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int ddp_pool_get(const struct ddp_geom *g, u64 mask,
+		 struct ddp_pool_chunk **chunk, u64 *start)
+{
+	struct ddp_fit_req req = { .mask = mask, .align = g->align };
+	struct ddp_pool_chunk *pc;
+	void *owner = NULL;
+	unsigned long va;
+
+	if (!ddp_gp)
+		return -ENOMEM;
+	va = gen_pool_alloc_algo_owner(ddp_gp, g->alloc, ddp_fit_algo, &req,
+				       &owner);
+	if (!va || !owner)
+		return -ENOMEM;
+	pc = owner;
+	*chunk = pc;
+	*start = pc->c.base + (va - (unsigned long)pc->vaddr);
+	return 0;
+}
+
+/**
+ * ddp_pool_put() - free pool memory
+ * @pc: chunk from ddp_pool_get()
+ * @start: bus address from ddp_pool_get()
+ * @bytes: size given to ddp_pool_get()
+ */
+void ddp_pool_put(struct ddp_pool_chunk *pc, u64 start, u64 bytes)
+{
+	gen_pool_free(ddp_gp, (unsigned long)ddp_pool_va(pc, start), bytes);
+}
+
+/**
+ * ddp_pool_chunk_find() - the chunk holding a bus address
+ * @addr: bus address
+ *
+ * Return: the chunk, or NULL if @addr is not pool memory.
+ */
+struct ddp_pool_chunk *ddp_pool_chunk_find(u64 addr)
+{
+	struct ddp_chunk *c = ddp_chunk_find(ddp_tab, ddp_nchunks, addr);
+
+	return c ? container_of(c, struct ddp_pool_chunk, c) : NULL;
+}
