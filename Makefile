@@ -7,6 +7,7 @@
 #   make check        unit tests, then the lab tests; ends with "N passed, N failed"
 #   make demo         the lab: a driver domain serving a client, ending in a netperf table
 #   make bench-blk    build/bench/blk.json      make bench-net   build/bench/net.json
+#   make bench-dma    build/bench/dma.json (the machine without an IOMMU)
 #
 KVER	?= 6.1.0-56-amd64
 KDIR	?= /usr/src/linux-headers-$(KVER)
@@ -15,7 +16,7 @@ CC	?= gcc
 CFLAGS	?= -O2 -g -Wall -Wextra -Werror
 TOOLS	:= tools/ddstat tools/ddctl tools/ddblk-hostile tools/ddnet-hostile
 
-.PHONY: all modules tools deps check unit lab demo bench-blk bench-net clean
+.PHONY: all modules tools deps check unit lab demo bench-blk bench-net bench-dma clean
 
 all: modules tools
 
@@ -53,6 +54,9 @@ demo: all
 
 bench-blk bench-net: all
 	tests/lab/lab.py $@
+
+bench-dma: all
+	tests/lab/lab.py --machine noiommu $@
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean

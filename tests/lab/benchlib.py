@@ -8,6 +8,7 @@ Each figure is repeated; the JSON keeps the median, the runs and the spread
 """
 import json
 import os
+import re
 import statistics
 
 NET_TESTS = ("TCP_STREAM", "TCP_MAERTS", "TCP_RR", "UDP_STREAM")
@@ -232,8 +233,64 @@ def build(kind, outdir):
     return doc
 
 
+def parse_dma(line):
+    """One 'dma mode=... key=value ...' line of the driver domain's workload."""
+    f = dict(kv.split("=", 1) for kv in line.split()[1:] if "=" in kv)
+    return {k: (f[k] if k == "mode" else float(f[k])) for k in f}
+
+
+def build_dma(outdir):
+    """dma.json: the driver domain's NVMe and NIC under the pool and under
+    swiotlb-xen, each the median of the repetitions in one run."""
+    bench = os.path.join(outdir, "bench")
+    runs = {"pool": [], "swiotlb": []}
+    for name in sorted(os.listdir(bench)) if os.path.isdir(bench) else []:
+        m = re.match(r"dma-(pool|swiotlb)-(\d+)\.out$", name)
+        if not m:
+            continue
+        with open(os.path.join(bench, name)) as f:
+            lines = [l for l in f.read().splitlines() if l.startswith("dma ")]
+        if lines:
+            runs[m.group(1)].append(parse_dma(lines[-1]))
+    if not runs["pool"] or not runs["swiotlb"]:
+        raise ValueError("no dma figures for both modes in %s" % outdir)
+    doc = {"kind": "dma", "meta": read_meta(outdir),
+           "units": {"mbps_nvme": "MB/s (10^6 bytes), 64 MiB written and read back with 1 MiB O_DIRECT",
+                     "mbps_nic": "MB/s, mean of TCP_STREAM and TCP_MAERTS with 9000-byte frames",
+                     "cpu": "percent of the driver domain's CPU, mean of the NVMe and NIC parts",
+                     "direct": "DMA mappings used in place (-1: swiotlb-xen does not count them)",
+                     "bounced": "DMA mappings copied through bounce buffers"}}
+    for mode, rs in runs.items():
+        row = {}
+        for key, src in (("mbps_nvme", "nvme_mbps"), ("mbps_nic", "nic_mbps"),
+                         ("direct", "direct"), ("bounced", "bounced"),
+                         ("bounced_bytes", "bounced_bytes")):
+            _put(row, key, [r[src] for r in rs])
+        _put(row, "cpu", [(r["nvme_cpu"] + r["nic_cpu"]) / 2 for r in rs])
+        _put(row, "cpu_nvme", [r["nvme_cpu"] for r in rs])
+        _put(row, "cpu_nic", [r["nic_cpu"] for r in rs])
+        doc[mode] = row
+    doc["ratios"] = {"pool/swiotlb": {k: (doc["pool"][k] / doc["swiotlb"][k]
+                                         if doc["swiotlb"][k] else None)
+                                     for k in ("mbps_nvme", "mbps_nic", "cpu")}}
+    return doc
+
+
+def dma_table(path):
+    """The pool against swiotlb-xen, as text."""
+    with open(path) as f:
+        doc = json.load(f)
+    out = ["%-8s %10s %10s %7s %10s %10s" % ("dma", "nvme MB/s", "nic MB/s", "cpu %",
+                                            "direct", "bounced")]
+    for mode in ("swiotlb", "pool"):
+        r = doc[mode]
+        out.append("%-8s %10.1f %10.1f %7.1f %10d %10d" % (mode, r["mbps_nvme"], r["mbps_nic"],
+                                                         r["cpu"], r["direct"], r["bounced"]))
+    return "\n".join(out)
+
+
 def write_bench(kind, outdir, benchdir, demo=False):
-    doc = build(kind, outdir)
+    doc = build_dma(outdir) if kind == "dma" else build(kind, outdir)
     os.makedirs(benchdir, exist_ok=True)
     path = os.path.join(benchdir, ("demo-%s.json" if demo else "%s.json") % kind)
     with open(path, "w") as f:

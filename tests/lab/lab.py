@@ -28,7 +28,8 @@ MACHINES = {
     "iommu": (["-machine", "q35", "-device", "intel-iommu,intremap=on"], True),
     "noiommu": (["-machine", "pc"], False),
 }
-SCENARIO_TIMEOUT = {"check": 1500, "demo": 1200, "bench-blk": 3600, "bench-net": 3600}
+SCENARIO_TIMEOUT = {"check": 2100, "demo": 1200, "bench-blk": 3600, "bench-net": 3600,
+                    "bench-dma": 2400}
 STALL_TIMEOUT = 600          # no marker at all for this long: the run is hung
 MARK = re.compile(r"@@lab (\S+)\s*(.*)")
 
@@ -281,7 +282,7 @@ def run(args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("scenario", choices=["check", "demo", "bench-blk", "bench-net"])
+    ap.add_argument("scenario", choices=["check", "demo", "bench-blk", "bench-net", "bench-dma"])
     ap.add_argument("--machine", default=os.environ.get("LAB_MACHINE", "iommu"), choices=sorted(MACHINES))
     ap.add_argument("--cpu", default=os.environ.get("LAB_CPU", "qemu64,+npt"))
     ap.add_argument("--mem-mb", type=int, default=3072)
@@ -302,12 +303,15 @@ def main():
             for v, what in results:
                 f.write("%s lab: %s%s\n" % (v, "" if args.machine == "iommu" else args.machine + ": ", what))
     if args.scenario.startswith("bench-") or args.scenario == "demo":
-        kind = "net" if args.scenario in ("bench-net", "demo") else "blk"
+        kind = {"bench-net": "net", "demo": "net", "bench-dma": "dma"}.get(args.scenario, "blk")
         try:
             path = benchlib.write_bench(kind, os.path.join(rundir, "out"), os.path.join(TOP, "build", "bench"),
                                         demo=args.scenario == "demo")
-            print(benchlib.table(path), flush=True)
-            benchlib.svg_chart(path, path[:-5] + ".svg")
+            if kind == "dma":
+                print(benchlib.dma_table(path), flush=True)
+            else:
+                print(benchlib.table(path), flush=True)
+                benchlib.svg_chart(path, path[:-5] + ".svg")
         except (OSError, ValueError, KeyError) as e:
             print("lab: no %s figures from this run: %s" % (kind, e))
             results.append(("FAIL", "bench figures"))

@@ -158,6 +158,38 @@ def t_blk_interop_rows():
         assert r["ddstack/native"]["iops_4k_randread"] == 0.7, r
 
 
+def t_dma_pool_against_swiotlb():
+    with tempfile.TemporaryDirectory() as tmp:
+        make_run(tmp, {})
+        for rep, (sw, pool) in enumerate([(40, 50), (44, 52), (42, 51)], 1):
+            for mode, mbps, bounced in (("swiotlb", sw, 120), ("pool", pool, 0)):
+                with open(os.path.join(tmp, "bench", "dma-%s-%d.out" % (mode, rep)), "w") as f:
+                    f.write("dma mode=%s nvme_mbps=%d nvme_cpu=40.0 nic_mbps=20.5 nic_cpu=60.0 "
+                            "direct=%d bounced=%d bounced_bytes=%d map_failures=0\n"
+                            % (mode, mbps, -1 if mode == "swiotlb" else 900, bounced, bounced * 4096))
+        doc = benchlib.build_dma(tmp)
+        assert doc["swiotlb"]["mbps_nvme"] == 42, doc["swiotlb"]
+        assert doc["pool"]["mbps_nvme"] == 51, doc["pool"]
+        assert doc["pool"]["bounced"] == 0 and doc["swiotlb"]["bounced"] == 120, doc
+        assert doc["pool"]["cpu"] == 50.0, doc["pool"]
+        assert abs(doc["ratios"]["pool/swiotlb"]["mbps_nvme"] - 51 / 42) < 1e-9, doc["ratios"]
+        for key in ("mbps_nvme", "mbps_nic", "cpu", "direct", "bounced"):
+            assert key in doc["pool"] and key in doc["swiotlb"], key
+
+
+def t_dma_one_mode_missing():
+    with tempfile.TemporaryDirectory() as tmp:
+        make_run(tmp, {})
+        with open(os.path.join(tmp, "bench", "dma-pool-1.out"), "w") as f:
+            f.write("dma mode=pool nvme_mbps=1 nvme_cpu=1 nic_mbps=1 nic_cpu=1 direct=1 bounced=0 "
+                    "bounced_bytes=0 map_failures=0\n")
+        try:
+            benchlib.build_dma(tmp)
+        except ValueError:
+            return
+        raise AssertionError("a dma file without swiotlb figures")
+
+
 def t_missing_figures():
     with tempfile.TemporaryDirectory() as tmp:
         make_run(tmp, {})

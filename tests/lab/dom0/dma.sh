@@ -57,3 +57,46 @@ ddctl_refusals() {
 ddctl_refuses_iommu() {
 	expect_refusal 1 "has an IOMMU" ddctl assign dd 0000:00:10.0
 }
+
+# The DMA-heavy workload in the driver domain under swiotlb-xen, then on the
+# pool (the devices move over), in one boot: REP (bench repetition) or
+# empty for the check suite, whose tests compare the two.
+dma_compare() {
+	local rep=$1 sw pool sb pb
+	ip link set $PEER_NIC mtu 9000
+	check dma-workload-swiotlb dd 900 dd_dma_workload swiotlb && sw=$GOUT
+	if [ "${DMA_POOL:-1}" = 1 ]; then
+		check dma-pool-switch dd 180 dd_pool_switch &&
+		check dma-pool-attached dd 30 dd_pool_attached &&
+		check dma-workload-pool dd 900 dd_dma_workload pool && pool=$GOUT
+	fi
+	ip link set $PEER_NIC mtu 1500
+	[ -n "$rep" ] && {
+		echo "$sw" | tail -n1 >$OUT/bench/dma-swiotlb-$rep.out
+		echo "$pool" | tail -n1 >$OUT/bench/dma-pool-$rep.out
+	}
+	[ "${DMA_POOL:-1}" = 1 ] && want dma-bounces || return 0
+	sb=$(echo "$sw" | grep -o ' bounced=[0-9]*' | cut -d= -f2)
+	pb=$(echo "$pool" | grep -o ' bounced=[0-9]*' | cut -d= -f2)
+	if [ -z "$sb" ] || [ -z "$pb" ]; then
+		result FAIL dma-bounces "no counts: swiotlb '$sb', pool '$pb'"
+	elif [ "$pb" -gt "$sb" ]; then
+		result FAIL dma-bounces "the pool bounced more than swiotlb-xen: $pb > $sb"
+	else
+		result PASS dma-bounces "bounced mappings for the same workload: pool $pb, swiotlb-xen $sb$([ "$pb" = 0 ] && echo '; zero bounce copies with the pool')"
+	fi
+}
+
+# make bench-dma: REPS rounds of swiotlb-xen then the pool, in one boot.
+scenario_bench_dma() {
+	local rep
+	dd_up || return
+	check native-net dd 60 dd_net_native || return
+	for rep in $(seq $REPS); do
+		dma_compare $rep || return
+		if [ $rep -lt $REPS ]; then
+			check dma-pool-unswitch dd 120 dd_pool_unswitch || return
+		fi
+	done
+	result PASS bench-dma-complete
+}

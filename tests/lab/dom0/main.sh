@@ -27,15 +27,13 @@ dd_up() {
 		dcheck xl-refuses-pci xl_refuses_pci || return 1
 		gstart dd /tmp/dd-noiommu.cfg || { result FAIL dd-boots "$STEP"; return 1; }
 		result PASS dd-boots
-		check dd-pcifront-ready dd 60 dd_pci_prepare "${DMA_POOL:-1}" || return 1
+		# swiotlb-xen first (measured against the pool in dma_compare)
+		check dd-pcifront-ready dd 60 dd_pci_prepare 0 || return 1
 		dcheck ddctl-assign-nvme ddctl assign dd 0000:00:10.0 || return 1
 		dcheck ddctl-assign-e1000 ddctl assign dd 0000:00:11.0 || return 1
 		dcheck ddctl-refusals ddctl_refusals
 	fi
 	check native-drivers-probe dd 120 dd_native_probe || return 1
-	if [ "$HAS_IOMMU" != 1 ] && [ "${DMA_POOL:-1}" = 1 ]; then
-		check dma-pool-attached dd 30 dd_pool_attached $DD_PCI
-	fi
 }
 serve_client() {
 	check backends-ready dd 120 dd_backends upstream || return 1
@@ -255,6 +253,7 @@ scenario_check() {
 	dd_up || return
 	gexec dd 60 fio_bench /dev/nvme0n1 randread 5 && info "dd native nvme 4k randread: $GOUT"
 	check native-net dd 60 dd_net_native
+	[ "$HAS_IOMMU" = 1 ] || dma_compare
 	serve_client || return
 	check blk-fio-verify-random client 900 fio_verify /dev/xvdb randwrite 48M
 	check blk-fio-verify-seq client 900 fio_verify /dev/xvdb write 96M
@@ -341,8 +340,9 @@ if dom0_up; then
 			CHECK_TESTS+=" ddctl-refuses-with-iommu"
 		else
 			CHECK_TESTS+=" xl-refuses-pci dd-pcifront-ready ddctl-assign-nvme ddctl-assign-e1000 ddctl-refusals"
+			CHECK_TESTS+=" dma-workload-swiotlb"
 			[ "${DMA_POOL:-1}" = 1 ] &&
-				CHECK_TESTS+=" dma-pool-attached dma-pool-report dma-pool-unload-refused"
+				CHECK_TESTS+=" dma-pool-switch dma-pool-attached dma-workload-pool dma-bounces dma-pool-report dma-pool-unload-refused"
 		fi
 		for t in $CHECK_TESTS $NET_CHECK_TESTS; do
 			want $t && ! grep -q "^[A-Z]* $t\b" $OUT/results.txt &&
@@ -352,6 +352,12 @@ if dom0_up; then
 	demo) REGIMES=open NET_TESTS="TCP_STREAM TCP_MAERTS TCP_RR" scenario_bench net ;;
 	bench-net) scenario_bench net ;;
 	bench-blk) scenario_bench blk ;;
+	bench-dma)
+		if [ "$HAS_IOMMU" = 1 ]; then
+			result FAIL bench-dma "needs the machine without an IOMMU (--machine noiommu)"
+		else
+			scenario_bench_dma
+		fi ;;
 	*) result FAIL scenario "unknown scenario $SCENARIO" ;;
 	esac
 else

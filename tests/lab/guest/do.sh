@@ -93,6 +93,103 @@ dd_pool_unload_refused() {
 	echo "rmmod refused: $(cat /tmp/rmmod.err | head -n1)"
 }
 
+# CPU time of this domain so far: "busy total" in jiffies (steal excluded).
+cpu_sample() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8}' /proc/stat; }
+# Busy percent between two samples: cpu_pct "BUSY0 TOTAL0" "BUSY1 TOTAL1"
+cpu_pct() { echo "$1 $2" | awk '{d = $4 - $2; printf "%.1f", (d > 0 ? 100 * ($3 - $1) / d : 0)}'; }
+
+# Count DMA bounces from now on: the pool's counters, or swiotlb-xen's
+# swiotlb_bounced trace event (one per bounced mapping).
+dma_count_start() {
+	if [ "$1" = pool ]; then
+		echo 0 >/sys/kernel/dddmapool/reset_counters || die "reset_counters"
+	else
+		T=/sys/kernel/tracing
+		[ -e $T/events ] || mount -t tracefs nodev $T || die "tracefs"
+		echo 0 >$T/tracing_on
+		echo 1 >$T/events/swiotlb/swiotlb_bounced/enable || die "no swiotlb_bounced event"
+		echo >$T/trace
+		echo 1 >$T/tracing_on
+	fi
+}
+dma_counts() {
+	if [ "$1" = pool ]; then
+		echo "direct=$(pool_stat direct_maps) bounced=$(pool_stat bounce_maps)" \
+			"bounced_bytes=$(pool_stat bounce_bytes) map_failures=$(pool_stat map_failures)"
+	else
+		T=/sys/kernel/tracing
+		echo 0 >$T/tracing_on
+		echo "direct=-1 bounced=$(cat $T/per_cpu/cpu*/stats | awk '/^(entries|overrun):/ {n += $2} END {print n}')" \
+			"bounced_bytes=-1 map_failures=0"
+		echo 0 >$T/events/swiotlb/swiotlb_bounced/enable
+	fi
+}
+
+# The DMA-heavy workload of the driver domain, with the DMA operations the
+# devices have now (MODE: pool or swiotlb, for the report): 64 MiB written to
+# the NVMe in 1 MiB O_DIRECT requests and read back (sha256 compared), fio
+# verify with 128 KiB to 1 MiB requests, and TCP both ways over the e1000
+# with 9000-byte frames (dom0 sets the MTUs). One line of figures.
+dd_dma_workload() {
+	local mode=$1 dev=/dev/nvme0n1 nic c0 c1 t0 t1 a b mb nvme_mbps nvme_cpu tx rx
+	nic=$(nic_by_mac 52:54:00:00:00:01) || die "no e1000 netdev"
+	ip link set $nic mtu 9000 || die "mtu 9000 on $nic"
+	wait_for "ping -c1 -W1 -M do -s 8972 $PEER_IP >/dev/null" 30 ||
+		die "no 9000-byte frames to the peer"
+	head -c 64M /dev/urandom >/tmp/dma.bin
+	a=$(sha256sum </tmp/dma.bin | cut -c1-64)
+	dma_count_start $mode
+	c0=$(cpu_sample)
+	t0=$(date +%s%N)
+	dd if=/tmp/dma.bin of=$dev bs=1M seek=1792 oflag=direct conv=fsync status=none ||
+		die "write $dev"
+	b=$(dd if=$dev bs=1M skip=1792 count=64 iflag=direct status=none | sha256sum | cut -c1-64)
+	t1=$(date +%s%N)
+	c1=$(cpu_sample)
+	[ "$a" = "$b" ] || die "$mode: the 64 MiB read back from $dev differ from what was written"
+	nvme_mbps=$(awk -v ns=$((t1 - t0)) 'BEGIN {printf "%.1f", 128 * 1048576 / 1e6 / (ns / 1e9)}')
+	nvme_cpu=$(cpu_pct "$c0" "$c1")
+	fio --name=dma --filename=$dev --offset=1856M --size=64M --direct=1 --ioengine=libaio \
+		--iodepth=4 --rw=randwrite --bsrange=128k-1m --verify=crc32c --do_verify=1 \
+		--verify_fatal=1 --randrepeat=0 >/tmp/fio-dma.out 2>&1 ||
+		die "$mode: fio verify: $(tail -3 /tmp/fio-dma.out)"
+	c0=$(cpu_sample)
+	tx=$(netperf -H $PEER_IP -t TCP_STREAM -l 5 -P 0 -- -o THROUGHPUT 2>&1 | tail -n1)
+	rx=$(netperf -H $PEER_IP -t TCP_MAERTS -l 5 -P 0 -- -o THROUGHPUT 2>&1 | tail -n1)
+	c1=$(cpu_sample)
+	ip link set $nic mtu 1500
+	echo "$tx $rx" | grep -qE '^[0-9.]+ [0-9.]+$' || die "$mode: netperf: $tx / $rx"
+	echo "dma mode=$mode nvme_mbps=$nvme_mbps nvme_cpu=$nvme_cpu" \
+		"nic_mbps=$(awk -v a=$tx -v b=$rx 'BEGIN {printf "%.1f", (a + b) / 2 / 8}')" \
+		"nic_cpu=$(cpu_pct "$c0" "$c1") $(dma_counts $mode)"
+}
+
+# Move the passed-through devices from swiotlb-xen to the pool: their
+# drivers go, the pool comes (and attaches to the driverless devices), the
+# drivers come back: dd_pool_switch
+dd_pool_switch() {
+	lsmod | grep -q '^dddmapool ' && die "dddmapool is loaded already"
+	rmmod nvme e1000 || die "rmmod nvme e1000"
+	insmod /lab/modules/dddmapool.ko dyndbg=+p ||
+		die "insmod dddmapool: $(dmesg | grep dddmapool | tail -n 6 | tr '\n' ' ')"
+	modprobe nvme && modprobe e1000 || die "modprobe"
+	wait_for '[ -b /dev/nvme0n1 ]' 30 || die "no /dev/nvme0n1"
+	wait_for 'nic_by_mac 52:54:00:00:00:01 >/dev/null' 30 || die "no e1000 netdev"
+	dd_net_native >/dev/null
+	echo "dddmapool: $(dmesg | grep -m1 'dddmapool: .* of 1:1 memory' | cut -d' ' -f3-)"
+}
+
+# And back to swiotlb-xen (benchmark repetitions): dd_pool_unswitch
+dd_pool_unswitch() {
+	rmmod nvme e1000 || die "rmmod nvme e1000"
+	rmmod dddmapool || die "rmmod dddmapool with the drivers gone"
+	modprobe nvme && modprobe e1000 || die "modprobe"
+	wait_for '[ -b /dev/nvme0n1 ]' 30 || die "no /dev/nvme0n1"
+	wait_for 'nic_by_mac 52:54:00:00:00:01 >/dev/null' 30 || die "no e1000 netdev"
+	dd_net_native >/dev/null
+	echo "dddmapool unloaded; the devices are on swiotlb-xen again"
+}
+
 # Driver domain: its NIC carries its own address (the native network path).
 dd_net_native() {
 	nic=$(nic_by_mac 52:54:00:00:00:01) || die "no e1000 netdev"
