@@ -49,6 +49,8 @@ struct ddp_pool_chunk {
  * @coherent_allocs_live: coherent allocations not freed yet
  * @bounces_live: bounce mappings not unmapped yet
  * @build_failures: failed steps while building the pool
+ * @lowmem_moved_bytes: free memory exchanged below the limit at load
+ * @lowmem_already_bytes: free memory the move found below the limit
  */
 struct ddp_stats {
 	atomic64_t direct_maps;
@@ -60,6 +62,8 @@ struct ddp_stats {
 	atomic64_t coherent_allocs_live;
 	atomic64_t bounces_live;
 	atomic64_t build_failures;
+	atomic64_t lowmem_moved_bytes;
+	atomic64_t lowmem_already_bytes;
 };
 
 extern struct ddp_stats ddp_stats;
@@ -67,6 +71,7 @@ extern struct ddp_stats ddp_stats;
 /* pool.c */
 int ddp_pool_build(unsigned int pool_mb, unsigned int addr_bits,
 		   unsigned int chunk_order);
+void ddp_lowmem_move(unsigned int lowmem_mb, unsigned int addr_bits);
 void ddp_pool_destroy(void);
 u64 ddp_pool_bytes(void);
 u64 ddp_pool_free_bytes(void);

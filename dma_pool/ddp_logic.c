@@ -501,6 +501,152 @@ void ddp_build_step(struct ddp_build *b, unsigned int order, enum ddp_step s)
 	}
 }
 
+/**
+ * ddp_frame_limit() - first machine frame at or above 2^@addr_bits
+ * @addr_bits: address limit in bits
+ *
+ * Return: the frame number, 0 if @addr_bits leaves no whole page, all ones
+ * if every frame lies below.
+ */
+uint64_t ddp_frame_limit(unsigned int addr_bits)
+{
+	if (addr_bits <= DDP_PAGE_SHIFT)
+		return 0;
+	if (addr_bits - DDP_PAGE_SHIFT >= 64)
+		return U64_ALL;
+	return (uint64_t)1 << (addr_bits - DDP_PAGE_SHIFT);
+}
+
+/**
+ * ddp_frames_below() - are the frames of a run of pfns all below a limit?
+ * @pfn: first pfn
+ * @n: pfns
+ * @limit: first frame that is too high (ddp_frame_limit())
+ * @xlate: pfn -> machine frame lookup (DDP_NO_FRAME: none)
+ * @ctx: passed to @xlate
+ *
+ * Return: true if every pfn of [@pfn, @pfn + @n) has a frame below @limit
+ * (true for @n == 0); false if one has none or a higher one.
+ */
+bool ddp_frames_below(uint64_t pfn, uint64_t n, uint64_t limit,
+		      ddp_xlate_t xlate, void *ctx)
+{
+	uint64_t i, f;
+
+	for (i = 0; i < n; i++) {
+		f = xlate(pfn + i, ctx);
+		if (f == DDP_NO_FRAME || f >= limit)
+			return false;
+	}
+	return true;
+}
+
+/**
+ * ddp_lowmem_reserve() - free memory the lowmem move must leave
+ * @ram_pages: the domain's RAM in pages
+ *
+ * Return: DDP_LOWMEM_RESERVE_MB plus 1/8 of @ram_pages, in pages.
+ */
+uint64_t ddp_lowmem_reserve(uint64_t ram_pages)
+{
+	return ((uint64_t)DDP_LOWMEM_RESERVE_MB << (20 - DDP_PAGE_SHIFT)) +
+	       ram_pages / 8;
+}
+
+/**
+ * ddp_lowmem_init() - start moving free memory below the limit
+ * @l: state
+ * @want_pages: pages to keep at most
+ * @ram_pages: the domain's RAM in pages (for the reserve)
+ * @order: largest chunk order to try
+ */
+void ddp_lowmem_init(struct ddp_lowmem *l, uint64_t want_pages,
+		     uint64_t ram_pages, unsigned int order)
+{
+	l->want = want_pages;
+	l->held = 0;
+	l->moved = 0;
+	l->already = 0;
+	l->reserve = ddp_lowmem_reserve(ram_pages);
+	l->order = order;
+	l->skipped = 0;
+	l->failures = 0;
+	l->done = !want_pages || order >= 32;
+}
+
+/**
+ * ddp_lowmem_order() - order of the next chunk to take
+ * @l: state
+ * @free_pages: free pages of the domain now (chunks kept are not free)
+ *
+ * Never more than what is still missing, and never a chunk that would
+ * bring the free pages below the reserve: the move ends there.
+ *
+ * Return: the order, or -1 when the move is over.
+ */
+int ddp_lowmem_order(const struct ddp_lowmem *l, uint64_t free_pages)
+{
+	uint64_t missing;
+	unsigned int o = l->order;
+
+	if (l->done || l->held >= l->want)
+		return -1;
+	missing = l->want - l->held;
+	while (o > 0 && ((uint64_t)1 << o) > missing)
+		o--;
+	if (free_pages < l->reserve ||
+	    free_pages - l->reserve < ((uint64_t)1 << o))
+		return -1;
+	return (int)o;
+}
+
+/**
+ * ddp_lowmem_step() - account for one chunk
+ * @l: state
+ * @order: order taken (from ddp_lowmem_order())
+ * @s: what became of the chunk
+ *
+ * No chunk, or no extent below the limit, of an order: go on with the next
+ * smaller one; at order 0 the move is over.  A chunk whose frames cannot be
+ * exchanged is kept (so that it is not handed out again) and counted; after
+ * DDP_LOWMEM_MAX_SKIPPED of them the move gives up.
+ */
+void ddp_lowmem_step(struct ddp_lowmem *l, unsigned int order,
+		     enum ddp_low_step s)
+{
+	uint64_t n = (uint64_t)1 << order;
+
+	switch (s) {
+	case DDP_LOW_MOVED:
+		l->held += n;
+		l->moved += n;
+		return;
+	case DDP_LOW_ALREADY:
+		l->held += n;
+		l->already += n;
+		return;
+	case DDP_LOW_SKIPPED:
+		l->held += n;
+		l->failures++;
+		if (++l->skipped >= DDP_LOWMEM_MAX_SKIPPED)
+			l->done = true;
+		return;
+	case DDP_LOW_NO_CHUNK:
+	case DDP_LOW_NO_EXTENT:
+		l->failures++;
+		if (!order)
+			l->done = true;
+		else
+			l->order = order - 1;
+		return;
+	case DDP_LOW_FATAL:
+	default:
+		l->failures++;
+		l->done = true;
+		return;
+	}
+}
+
 static bool ddp_is_space(char ch)
 {
 	return ch == ' ' || ch == '\t' || ch == '\n';

@@ -3,7 +3,8 @@
  * dddmapool decisions that do not touch the hardware or the hypervisor:
  * whether a buffer can be handed to a device as it is, where a bounce
  * buffer goes in the pool, what a pool address belongs to, how the pool
- * build reacts to a failed step, and which devices to attach to.  Pure
+ * build and the move of free memory below the address limit react to each
+ * step, and which devices to attach to.  Pure
  * functions on plain integers: built in the module and in user space for
  * unit tests.
  */
@@ -193,6 +194,56 @@ void ddp_build_init(struct ddp_build *b, uint64_t want_pages,
 		    unsigned int order, unsigned int max_busy);
 int ddp_build_order(const struct ddp_build *b);
 void ddp_build_step(struct ddp_build *b, unsigned int order, enum ddp_step s);
+
+/* Free memory the lowmem move leaves: this much plus 1/8 of the RAM. */
+#define DDP_LOWMEM_RESERVE_MB	32
+
+/* Chunks with frames that cannot be exchanged before the move gives up. */
+#define DDP_LOWMEM_MAX_SKIPPED	16
+
+uint64_t ddp_frame_limit(unsigned int addr_bits);
+bool ddp_frames_below(uint64_t pfn, uint64_t n, uint64_t limit,
+		      ddp_xlate_t xlate, void *ctx);
+uint64_t ddp_lowmem_reserve(uint64_t ram_pages);
+
+enum ddp_low_step {
+	DDP_LOW_MOVED,		/* chunk exchanged below the limit, kept */
+	DDP_LOW_ALREADY,	/* chunk was below the limit already, kept */
+	DDP_LOW_SKIPPED,	/* chunk with frames not exchanged, kept */
+	DDP_LOW_NO_CHUNK,	/* the guest had no free chunk of this order */
+	DDP_LOW_NO_EXTENT,	/* Xen had no extent of this order below */
+	DDP_LOW_FATAL,		/* unexpected result: stop */
+};
+
+/**
+ * struct ddp_lowmem - progress of the move of free memory below the limit
+ * @want: pages to keep at most (moved, already low and skipped together)
+ * @held: pages kept so far
+ * @moved: pages exchanged for frames below the limit
+ * @already: pages whose frames were below the limit already
+ * @reserve: free pages the domain keeps while chunks are held
+ * @order: current chunk order
+ * @skipped: chunks kept without being exchanged (unusual frames)
+ * @failures: failed steps of any kind
+ * @done: nothing more to try
+ */
+struct ddp_lowmem {
+	uint64_t want;
+	uint64_t held;
+	uint64_t moved;
+	uint64_t already;
+	uint64_t reserve;
+	unsigned int order;
+	unsigned int skipped;
+	unsigned int failures;
+	bool done;
+};
+
+void ddp_lowmem_init(struct ddp_lowmem *l, uint64_t want_pages,
+		     uint64_t ram_pages, unsigned int order);
+int ddp_lowmem_order(const struct ddp_lowmem *l, uint64_t free_pages);
+void ddp_lowmem_step(struct ddp_lowmem *l, unsigned int order,
+		     enum ddp_low_step s);
 
 #define DDP_ATTACH_MAX	16
 

@@ -19,6 +19,19 @@
  * in /sys/kernel/dddmapool and /sys/kernel/debug/dddmapool/stats
  * (stats.c).
  *
+ * A buffer above a device's mask is bounced however its frames lie, and
+ * ordinary buffers come from the page allocator: in a domain whose memory
+ * Xen placed above 4 GiB, every buffer of a 32-bit device would bounce.
+ * With lowmem_mb set, the module then trades the machine frames of up to
+ * that much free memory for frames below 2^addr_bits (pool.c,
+ * ddp_lowmem_move()): it holds free chunks, exchanges those above the
+ * limit, and frees them all at the end, so that later network, page pool
+ * and block buffers mostly lie low and map in place.  This runs after the
+ * pool is built, so the pool has the first pick of Xen's memory below the
+ * limit; it leaves at least 32 MiB plus 1/8 of the RAM free while it holds
+ * chunks, is best effort (the module loads whatever it achieved), and the
+ * moved memory stays low after the module is unloaded.
+ *
  * Load it before the devices' drivers probe: devices already bound keep
  * their DMA operations until rebound.  It cannot be unloaded while a
  * driver is bound to an attached device or a pool allocation is live.
@@ -54,6 +67,11 @@ static char *attach = "pcifront";
 module_param(attach, charp, 0444);
 MODULE_PARM_DESC(attach,
 		 "Devices to serve: pcifront (every device passed through by Xen), none, or a comma separated list of PCI addresses such as 0000:00:05.0 (may include pcifront)");
+
+static unsigned int lowmem_mb;
+module_param(lowmem_mb, uint, 0444);
+MODULE_PARM_DESC(lowmem_mb,
+		 "At load, after building the pool, move up to this many MiB of free memory below 2^addr_bits machine address, chunks found there already included, so that ordinary buffers suit 32-bit devices (default 0: off)");
 
 #define DDP_POOL_MB_MAX	1024
 
@@ -93,6 +111,7 @@ static int __init ddp_init(void)
 	rc = ddp_pool_build(pool_mb, addr_bits, chunk_order);
 	if (rc)
 		return rc;
+	ddp_lowmem_move(lowmem_mb, addr_bits);
 	rc = ddp_stats_start();
 	if (rc)
 		goto fail_pool;

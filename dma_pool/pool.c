@@ -26,6 +26,10 @@
  * hands the same pair out again, then freed.  Anything unexpected from
  * Xen stops the build; pages whose state cannot be vouched for are never
  * freed (leaked, logged) rather than returned to the page allocator.
+ *
+ * ddp_lowmem_move() uses step 2 alone on free chunks, to bring ordinary
+ * free memory below the limit: the chunks are kept until it ends, then
+ * freed, now on low frames.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -667,6 +671,162 @@ int ddp_pool_build(unsigned int pool_mb, unsigned int addr_bits,
 	if (ddp_bytes < (u64)pool_mb << 20)
 		pr_warn("pool is smaller than the %u MiB asked for\n", pool_mb);
 	return 0;
+}
+
+/*
+ * Moving free memory below 2^addr_bits (lowmem_mb).  Chunks are taken from
+ * the page allocator and kept until the end, linked through the lru of
+ * their first page (its private field holds the order), so that the
+ * allocator does not hand them out again; then all are freed at once and
+ * are ordinary free memory whose frames lie low.
+ */
+
+/* Largest chunk the move tries (one pageblock on x86). */
+#define DDP_LOWMEM_ORDER	9
+
+static void ddp_low_keep(struct list_head *kept, struct page *c,
+			 unsigned int order)
+{
+	set_page_private(c, order);
+	list_add_tail(&c->lru, kept);
+}
+
+static void ddp_low_release(struct list_head *kept)
+{
+	struct page *c, *tmp;
+	unsigned int order;
+
+	list_for_each_entry_safe(c, tmp, kept, lru) {
+		order = (unsigned int)page_private(c);
+		list_del(&c->lru);
+		set_page_private(c, 0);
+		__free_pages(c, order);
+	}
+}
+
+/* A plain frame of ours, or none: for ddp_frames_below(). */
+static u64 ddp_low_xlate(u64 pfn, void *ctx)
+{
+	xen_pfn_t mfn;
+
+	return ddp_plain_frame((unsigned long)pfn, &mfn) ? mfn : DDP_NO_FRAME;
+}
+
+static enum ddp_low_step ddp_low_chunk(struct ddp_work *w, unsigned int order,
+				       u64 limit, struct list_head *kept)
+{
+	unsigned int n = 1U << order;
+	unsigned long pfn;
+	enum ddp_step s;
+	struct page *c;
+	bool lost;
+
+	c = alloc_pages(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY |
+			__GFP_NOMEMALLOC, order);
+	if (!c)
+		return DDP_LOW_NO_CHUNK;
+#ifdef CONFIG_ZONE_DMA
+	if (page_zonenum(c) == ZONE_DMA) {
+		/* Only when the larger zones have no chunk of this order. */
+		__free_pages(c, order);
+		return DDP_LOW_NO_CHUNK;
+	}
+#endif
+	pfn = page_to_pfn(c);
+	if (ddp_frames_below(pfn, n, limit, ddp_low_xlate, NULL)) {
+		ddp_low_keep(kept, c, order);
+		return DDP_LOW_ALREADY;
+	}
+
+	s = ddp_exchange(w, c, order, &lost);
+	switch (s) {
+	case DDP_STEP_OK:
+		break;
+	case DDP_STEP_NO_EXTENT:
+		/* Back on its own frames. */
+		__free_pages(c, order);
+		return DDP_LOW_NO_EXTENT;
+	case DDP_STEP_BUSY:
+		ddp_low_keep(kept, c, order);
+		return DDP_LOW_SKIPPED;
+	default:
+		if (lost)
+			ddp_lost(w, pfn, n);
+		else
+			__free_pages(c, order);
+		return DDP_LOW_FATAL;
+	}
+
+	if (!ddp_verify(w->cpages, pfn, w->mframes, n)) {
+		ddp_lost(w, pfn, n);
+		return DDP_LOW_FATAL;
+	}
+	/* Consistent memory from here on: kept and freed at the end. */
+	ddp_low_keep(kept, c, order);
+	if (!ddp_frames_below(pfn, n, limit, ddp_low_xlate, NULL)) {
+		pr_err("XENMEM_exchange below 2^%u gave frames %#llx+%u\n",
+		       w->bits, (u64)w->mframes[0], n);
+		return DDP_LOW_FATAL;
+	}
+	return DDP_LOW_MOVED;
+}
+
+/**
+ * ddp_lowmem_move() - move free memory below an address limit
+ * @lowmem_mb: MiB to keep at most while moving, chunks that were low
+ *	already included
+ * @addr_bits: limit: machine addresses below 2^@addr_bits
+ *
+ * Trades the machine frames of free chunks for frames below the limit
+ * (XENMEM_exchange), so that memory the kernel allocates later (network
+ * buffers, page pools, block I/O pages) mostly lies where a device with a
+ * narrow DMA mask reaches it in place.  Stops when Xen has nothing below
+ * the limit even at order 0, when the domain's free memory would fall
+ * below ddp_lowmem_reserve(), or on anything unexpected (logged; pages
+ * whose mapping cannot be vouched for are leaked).  Best effort: the
+ * result is only logged and counted.  Process context; sleeps.
+ */
+void ddp_lowmem_move(unsigned int lowmem_mb, unsigned int addr_bits)
+{
+	struct ddp_work w = {};
+	struct ddp_lowmem l;
+	enum ddp_low_step s;
+	unsigned int order;
+	LIST_HEAD(kept);
+	u64 limit;
+	int o;
+
+	if (!lowmem_mb || addr_bits <= PAGE_SHIFT)
+		return;
+	limit = ddp_frame_limit(addr_bits);
+	order = min_t(unsigned int, DDP_LOWMEM_ORDER, MAX_ORDER - 1);
+	order = min(order, addr_bits - PAGE_SHIFT);
+	if (ddp_work_alloc(&w, order)) {
+		pr_err("lowmem: out of memory, nothing moved\n");
+		return;
+	}
+	w.bits = addr_bits;
+
+	ddp_lowmem_init(&l, (u64)lowmem_mb << (20 - PAGE_SHIFT),
+			totalram_pages(), order);
+	for (;;) {
+		o = ddp_lowmem_order(&l, global_zone_page_state(NR_FREE_PAGES));
+		if (o < 0)
+			break;
+		s = ddp_low_chunk(&w, o, limit, &kept);
+		ddp_lowmem_step(&l, o, s);
+		if (s == DDP_LOW_FATAL)
+			pr_err("lowmem: move stopped after an unexpected result\n");
+		cond_resched();
+	}
+	ddp_low_release(&kept);
+	ddp_work_free(&w);
+
+	atomic64_set(&ddp_stats.lowmem_moved_bytes, l.moved << PAGE_SHIFT);
+	atomic64_set(&ddp_stats.lowmem_already_bytes, l.already << PAGE_SHIFT);
+	pr_info("moved %llu MiB below 2^%u (%llu MiB were already low, %u failed steps)\n",
+		l.moved >> (20 - PAGE_SHIFT), addr_bits,
+		l.already >> (20 - PAGE_SHIFT), l.failures);
 }
 
 /**

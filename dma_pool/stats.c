@@ -33,6 +33,8 @@ enum ddp_key {
 	DDP_COHERENT_ALLOCS_LIVE,
 	DDP_BOUNCES_LIVE,
 	DDP_BUILD_FAILURES,
+	DDP_LOWMEM_MOVED_BYTES,
+	DDP_LOWMEM_ALREADY_BYTES,
 	DDP_NR_KEYS,
 };
 
@@ -49,6 +51,8 @@ static const char *const ddp_key_names[DDP_NR_KEYS] = {
 	[DDP_COHERENT_ALLOCS_LIVE] = "coherent_allocs_live",
 	[DDP_BOUNCES_LIVE] = "bounces_live",
 	[DDP_BUILD_FAILURES] = "build_failures",
+	[DDP_LOWMEM_MOVED_BYTES] = "lowmem_moved_bytes",
+	[DDP_LOWMEM_ALREADY_BYTES] = "lowmem_already_bytes",
 };
 
 static u64 ddp_value(enum ddp_key k)
@@ -78,6 +82,10 @@ static u64 ddp_value(enum ddp_key k)
 		return atomic64_read(&ddp_stats.bounces_live);
 	case DDP_BUILD_FAILURES:
 		return atomic64_read(&ddp_stats.build_failures);
+	case DDP_LOWMEM_MOVED_BYTES:
+		return atomic64_read(&ddp_stats.lowmem_moved_bytes);
+	case DDP_LOWMEM_ALREADY_BYTES:
+		return atomic64_read(&ddp_stats.lowmem_already_bytes);
 	default:
 		return 0;
 	}
@@ -130,6 +138,8 @@ DDP_ATTR(map_failures, DDP_MAP_FAILURES);
 DDP_ATTR(coherent_allocs_live, DDP_COHERENT_ALLOCS_LIVE);
 DDP_ATTR(bounces_live, DDP_BOUNCES_LIVE);
 DDP_ATTR(build_failures, DDP_BUILD_FAILURES);
+DDP_ATTR(lowmem_moved_bytes, DDP_LOWMEM_MOVED_BYTES);
+DDP_ATTR(lowmem_already_bytes, DDP_LOWMEM_ALREADY_BYTES);
 
 static ssize_t devices_show(struct kobject *kobj, struct kobj_attribute *a,
 			    char *buf)
@@ -170,6 +180,8 @@ static struct attribute *ddp_attrs[] = {
 	&ddp_attr_coherent_allocs_live.attr.attr,
 	&ddp_attr_bounces_live.attr.attr,
 	&ddp_attr_build_failures.attr.attr,
+	&ddp_attr_lowmem_moved_bytes.attr.attr,
+	&ddp_attr_lowmem_already_bytes.attr.attr,
 	&ddp_attr_devices.attr,
 	&ddp_attr_reset_counters.attr,
 	NULL,

@@ -103,11 +103,13 @@ static char *xs_get(const char *fmt, ...)
 	return xs_read(xs, XBT_NULL, path, &len);
 }
 
-static bool xs_put(xs_transaction_t t, const char *path, const char *fmt, ...)
+/* Write DIR/KEY = printf(FMT, ...) in transaction t. */
+static bool xs_putk(xs_transaction_t t, const char *dir, const char *key, const char *fmt, ...)
 {
-	char val[256];
+	char path[256], val[256];
 	va_list ap;
 
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
 	va_start(ap, fmt);
 	vsnprintf(val, sizeof(val), fmt, ap);
 	va_end(ap);
@@ -235,13 +237,47 @@ static int owner_elsewhere(int domid, const char *bdf)
 	return owner;
 }
 
+/* The device's legacy interrupt line in dom0 (sysfs), or 0. */
+static int device_irq(const char *bdf)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	int irq = 0;
+
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/irq", bdf);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%d", &irq) != 1)
+			irq = 0;
+		fclose(f);
+	}
+	return irq;
+}
+
+/* Another device passed to domid (not bdf) is on interrupt line irq. */
+static bool irq_shared(int domid, const char *bdf, int irq)
+{
+	char *d;
+	int i, n = 0;
+	bool shared = false;
+
+	find_dev(domid, "", &n);
+	for (i = 0; i < n && !shared; i++) {
+		d = xs_get("/local/domain/0/backend/pci/%d/0/dev-%d", domid, i);
+		if (d && strcmp(d, bdf) && device_irq(d) == irq)
+			shared = true;
+		free(d);
+	}
+	return shared;
+}
+
 /* Apply (allow = 1) or revoke the device's I/O and interrupt permissions. */
 static int permissions(int domid, const char *bdf, int allow)
 {
 	struct ddctl_res res[DDCTL_MAX_RES];
 	char path[PATH_MAX];
 	FILE *f;
-	int n, i, irq = 0, pirq, rc;
+	int n, i, irq, pirq, rc;
 
 	snprintf(path, sizeof(path), SYSFS_PCI "/%s/resource", bdf);
 	f = fopen(path, "r");
@@ -268,22 +304,24 @@ static int permissions(int domid, const char *bdf, int allow)
 		       (unsigned long long)res[i].start, (unsigned long long)res[i].count);
 	}
 
-	snprintf(path, sizeof(path), SYSFS_PCI "/%s/irq", bdf);
-	f = fopen(path, "r");
-	if (f) {
-		if (fscanf(f, "%d", &irq) != 1)
-			irq = 0;
-		fclose(f);
-	}
+	irq = device_irq(bdf);
 	if (irq <= 0)
 		return 0;
 	if (allow) {
 		pirq = irq;
-		if (xc_physdev_map_pirq(xch, domid, irq, &pirq))
-			return fail(2, "mapping %s's interrupt %d: %s", bdf, irq, strerror(errno));
+		if (xc_physdev_map_pirq(xch, domid, irq, &pirq)) {
+			/* a line shared with a device the domain has already */
+			if (errno != EEXIST || !irq_shared(domid, bdf, irq))
+				return fail(2, "mapping %s's interrupt %d: %s", bdf, irq,
+					    strerror(errno));
+			pirq = irq;
+		}
 		if (xc_domain_irq_permission(xch, domid, pirq, 1))
 			return fail(2, "interrupt %d permission: %s", pirq, strerror(errno));
 		printf("granted interrupt %s irq %d as pirq %d\n", bdf, irq, pirq);
+	} else if (irq_shared(domid, bdf, irq)) {
+		printf("kept interrupt %s irq %d: another device of the domain shares it\n",
+		       bdf, irq);
 	} else {
 		xc_domain_irq_permission(xch, domid, irq, 0);
 		xc_physdev_unmap_pirq(xch, domid, irq);
@@ -328,7 +366,7 @@ static int wait_connected(int domid, const char *what)
 /* Create the backend and frontend directories, as libxl does for pci. */
 static bool create_dirs(xs_transaction_t t, int domid, const char *name)
 {
-	char be[128], fe[128], p[192];
+	char be[128], fe[128];
 	struct xs_permissions be_perms[2] = {
 		{ .id = 0, .perms = XS_PERM_NONE },
 		{ .id = domid, .perms = XS_PERM_READ },
@@ -344,26 +382,18 @@ static bool create_dirs(xs_transaction_t t, int domid, const char *name)
 	xs_rm(xs, t, be);
 	ok &= xs_mkdir(xs, t, be);
 	ok &= xs_set_permissions(xs, t, be, be_perms, 2);
-	snprintf(p, sizeof(p), "%s/frontend", be);
-	ok &= xs_put(t, p, "%s", fe);
-	snprintf(p, sizeof(p), "%s/frontend-id", be);
-	ok &= xs_put(t, p, "%d", domid);
-	snprintf(p, sizeof(p), "%s/online", be);
-	ok &= xs_put(t, p, "1");
-	snprintf(p, sizeof(p), "%s/state", be);
-	ok &= xs_put(t, p, "%d", XenbusStateInitialising);
-	snprintf(p, sizeof(p), "%s/domain", be);
-	ok &= xs_put(t, p, "%s", name);
+	ok &= xs_putk(t, be, "frontend", "%s", fe);
+	ok &= xs_putk(t, be, "frontend-id", "%d", domid);
+	ok &= xs_putk(t, be, "online", "1");
+	ok &= xs_putk(t, be, "state", "%d", XenbusStateInitialising);
+	ok &= xs_putk(t, be, "domain", "%s", name);
 
 	xs_rm(xs, t, fe);
 	ok &= xs_mkdir(xs, t, fe);
 	ok &= xs_set_permissions(xs, t, fe, fe_perms, 2);
-	snprintf(p, sizeof(p), "%s/backend", fe);
-	ok &= xs_put(t, p, "%s", be);
-	snprintf(p, sizeof(p), "%s/backend-id", fe);
-	ok &= xs_put(t, p, "0");
-	snprintf(p, sizeof(p), "%s/state", fe);
-	ok &= xs_put(t, p, "%d", XenbusStateInitialising);
+	ok &= xs_putk(t, fe, "backend", "%s", be);
+	ok &= xs_putk(t, fe, "backend-id", "0");
+	ok &= xs_putk(t, fe, "state", "%d", XenbusStateInitialising);
 	return ok;
 }
 
@@ -416,9 +446,15 @@ static int cmd_assignable_add(const char *bdf)
 
 static int cmd_assign(int domid, const char *name, const char *bdf)
 {
-	char be[128], p[192];
+	/* the device's slot N in the backend, as libxl writes it */
+	const char *slot[][2] = {
+		{ "key", bdf }, { "dev", bdf },
+		{ "opts", "msitranslate=0,power_mgmt=0,permissive=0,rdm_policy=strict" },
+		{ "state", "1" },	/* XenbusStateInitialising */
+	};
+	char be[128], key[32];
 	xs_transaction_t t;
-	int rc, num, owner;
+	int rc, num, owner, k;
 	bool ok;
 
 	rc = check_domain(domid, name);
@@ -455,20 +491,13 @@ static int cmd_assign(int domid, const char *name, const char *bdf)
 		ok = true;
 		if (!num)
 			ok &= create_dirs(t, domid, name);
-		snprintf(p, sizeof(p), "%s/key-%d", be, num);
-		ok &= xs_put(t, p, "%s", bdf);
-		snprintf(p, sizeof(p), "%s/dev-%d", be, num);
-		ok &= xs_put(t, p, "%s", bdf);
-		snprintf(p, sizeof(p), "%s/opts-%d", be, num);
-		ok &= xs_put(t, p, "msitranslate=0,power_mgmt=0,permissive=0,rdm_policy=strict");
-		snprintf(p, sizeof(p), "%s/state-%d", be, num);
-		ok &= xs_put(t, p, "%d", XenbusStateInitialising);
-		snprintf(p, sizeof(p), "%s/num_devs", be);
-		ok &= xs_put(t, p, "%d", num + 1);
-		if (num) {
-			snprintf(p, sizeof(p), "%s/state", be);
-			ok &= xs_put(t, p, "%d", XenbusStateReconfiguring);
+		for (k = 0; k < (int)(sizeof(slot) / sizeof(slot[0])); k++) {
+			snprintf(key, sizeof(key), "%s-%d", slot[k][0], num);
+			ok &= xs_putk(t, be, key, "%s", slot[k][1]);
 		}
+		ok &= xs_putk(t, be, "num_devs", "%d", num + 1);
+		if (num)
+			ok &= xs_putk(t, be, "state", "%d", XenbusStateReconfiguring);
 		if (!ok) {
 			xs_transaction_end(xs, t, true);
 			permissions(domid, bdf, 0);
@@ -532,10 +561,9 @@ static int cmd_detach(int domid, const char *name, const char *bdf)
 		return rc;
 	do {
 		t = xs_transaction_start(xs);
-		snprintf(p, sizeof(p), "%s/state-%d", be, i);
-		xs_put(t, p, "%d", XenbusStateClosing);
-		snprintf(p, sizeof(p), "%s/state", be);
-		xs_put(t, p, "%d", XenbusStateReconfiguring);
+		snprintf(p, sizeof(p), "state-%d", i);
+		xs_putk(t, be, p, "%d", XenbusStateClosing);
+		xs_putk(t, be, "state", "%d", XenbusStateReconfiguring);
 	} while (!xs_transaction_end(xs, t, false) && errno == EAGAIN);
 	usleep(300000);
 	rc = wait_connected(domid, "detach");
@@ -552,8 +580,7 @@ static int cmd_detach(int domid, const char *name, const char *bdf)
 		for (j = i + 1; j < num; j++)
 			for (k = 0; k < (int)(sizeof(keys) / sizeof(keys[0])); k++)
 				ok &= move_node(t, be, keys[k], j, j - 1);
-		snprintf(p, sizeof(p), "%s/num_devs", be);
-		ok &= xs_put(t, p, "%d", num - 1);
+		ok &= xs_putk(t, be, "num_devs", "%d", num - 1);
 		if (num == 1) {
 			xs_rm(xs, t, be);
 			xs_rm(xs, t, fe);
@@ -615,6 +642,7 @@ int main(int argc, char **argv)
 	const char *cmd;
 	int c, domid = -1, rc;
 
+	setvbuf(stdout, NULL, _IOLBF, 0);	/* in order with stderr when piped */
 	while ((c = getopt_long(argc, argv, "ht:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':

@@ -267,6 +267,16 @@ scenario_check() {
 		check dma-pool-report dd 30 dd_pool_report
 		check dma-pool-unload-refused dd 30 dd_pool_unload_refused
 	fi
+	if [ "$HAS_IOMMU" != 1 ]; then
+		# the reverse of ddctl assign, and assign again (the network is
+		# done with; the disk stays for the last test)
+		dcheck ddctl-detach-e1000 ddctl detach dd 0000:00:11.0 &&
+		check ddctl-detach-e1000-gone dd 60 dd_e1000_is gone &&
+		check ddctl-detach-nvme-unaffected dd 60 \
+			"dd if=/dev/nvme0n1 of=/dev/null bs=1M count=16 iflag=direct status=none && echo nvme reads" &&
+		dcheck ddctl-reassign-e1000 ddctl assign dd 0000:00:11.0 &&
+		check ddctl-reassign-e1000-probes dd 90 dd_e1000_is back
+	fi
 	blk_flush_destroy	# last: the driver domain does not survive it
 }
 
@@ -340,7 +350,8 @@ if dom0_up; then
 			CHECK_TESTS+=" ddctl-refuses-with-iommu"
 		else
 			CHECK_TESTS+=" xl-refuses-pci dd-pcifront-ready ddctl-assign-nvme ddctl-assign-e1000 ddctl-refusals"
-			CHECK_TESTS+=" dma-workload-swiotlb"
+			CHECK_TESTS+=" dma-workload-swiotlb ddctl-detach-e1000 ddctl-detach-e1000-gone"
+			CHECK_TESTS+=" ddctl-detach-nvme-unaffected ddctl-reassign-e1000 ddctl-reassign-e1000-probes"
 			[ "${DMA_POOL:-1}" = 1 ] &&
 				CHECK_TESTS+=" dma-pool-switch dma-pool-attached dma-workload-pool dma-bounces dma-pool-report dma-pool-unload-refused"
 		fi
