@@ -25,4 +25,35 @@ static char why[256];
 	      #a, a_, #b, b_, __LINE__);				\
 } while (0)
 
+/* One test case: a name and a function returning 0 (pass) or -1 (why[] says). */
+struct test {
+	const char *name;
+	int (*fn)(void);
+};
+
+/*
+ * Run every case (with setup/teardown around each when given), print
+ * "PASS name" or "FAIL name: why", and return the number that failed.
+ */
+static inline unsigned int run_tests(const struct test *t, unsigned int n,
+				     void (*setup)(void), void (*teardown)(void))
+{
+	unsigned int i, failed = 0;
+
+	for (i = 0; i < n; i++) {
+		why[0] = '\0';
+		if (setup)
+			setup();
+		if (t[i].fn() == 0) {
+			printf("PASS %s\n", t[i].name);
+		} else {
+			printf("FAIL %s: %s\n", t[i].name, why);
+			failed++;
+		}
+		if (teardown)
+			teardown();
+	}
+	return failed;
+}
+
 #endif

@@ -20,7 +20,6 @@
 
 #include <ddstack/ddblk_proto.h>
 
-static int failed;
 #include "check.h"
 
 struct pair {
@@ -692,11 +691,6 @@ static int t_vdev_decode(void)
 	return 0;
 }
 
-struct test {
-	const char *name;
-	int (*fn)(void);
-};
-
 #define T(n) { #n, t_##n }
 static const struct test tests[] = {
 	T(ring_geometry), T(rw_roundtrip), T(req_prod_overflow), T(rsp_prod_overflow),
@@ -711,18 +705,5 @@ static const struct test tests[] = {
 
 int main(void)
 {
-	unsigned int i, n = sizeof(tests) / sizeof(tests[0]);
-
-	for (i = 0; i < n; i++) {
-		why[0] = '\0';
-		pair_setup();
-		if (tests[i].fn() == 0) {
-			printf("PASS %s\n", tests[i].name);
-		} else {
-			printf("FAIL %s: %s\n", tests[i].name, why);
-			failed++;
-		}
-		pair_teardown();
-	}
-	return failed ? 1 : 0;
+	return run_tests(tests, sizeof(tests) / sizeof(tests[0]), pair_setup, pair_teardown) ? 1 : 0;
 }

@@ -253,11 +253,6 @@ static int t_back_close_coalesced(void)
 	return 0;
 }
 
-struct test {
-	const char *name;
-	int (*fn)(void);
-};
-
 #define T(n) { "state_" #n, t_##n }
 static const struct test tests[] = {
 	T(back_normal), T(back_skipped), T(front_normal), T(front_skipped),
@@ -267,16 +262,5 @@ static const struct test tests[] = {
 
 int main(void)
 {
-	unsigned int i, failed = 0;
-
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		why[0] = '\0';
-		if (tests[i].fn() == 0) {
-			printf("PASS %s\n", tests[i].name);
-		} else {
-			printf("FAIL %s: %s\n", tests[i].name, why);
-			failed++;
-		}
-	}
-	return failed ? 1 : 0;
+	return run_tests(tests, sizeof(tests) / sizeof(tests[0]), NULL, NULL) ? 1 : 0;
 }

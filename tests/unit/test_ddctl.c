@@ -9,11 +9,7 @@
 #include "../../tools/ddctl_pci.h"
 #include "check.h"
 
-struct test {
-	const char *name;
-	int (*fn)(void);
-};
-#define T(f) { #f, f }
+#define T(f) { "ddctl_" #f, f }
 
 static int parse(const char *text, struct ddctl_res *res, int max)
 {
@@ -124,16 +120,5 @@ static const struct test tests[] = {
 
 int main(void)
 {
-	unsigned int i, failed = 0;
-
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		why[0] = '\0';
-		if (tests[i].fn() == 0) {
-			printf("PASS ddctl_%s\n", tests[i].name);
-		} else {
-			printf("FAIL ddctl_%s: %s\n", tests[i].name, why);
-			failed++;
-		}
-	}
-	return failed ? 1 : 0;
+	return run_tests(tests, sizeof(tests) / sizeof(tests[0]), NULL, NULL) ? 1 : 0;
 }

@@ -858,11 +858,6 @@ static int t_attach_refused(void)
 	return 0;
 }
 
-struct test {
-	const char *name;
-	int (*fn)(void);
-};
-
 #define T(n) { "dmapool_" #n, t_##n }
 static const struct test tests[] = {
 	T(direct_contiguous), T(direct_mask), T(direct_no_frame),
@@ -879,16 +874,5 @@ static const struct test tests[] = {
 
 int main(void)
 {
-	unsigned int i, failed = 0;
-
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		why[0] = '\0';
-		if (tests[i].fn() == 0) {
-			printf("PASS %s\n", tests[i].name);
-		} else {
-			printf("FAIL %s: %s\n", tests[i].name, why);
-			failed++;
-		}
-	}
-	return failed ? 1 : 0;
+	return run_tests(tests, sizeof(tests) / sizeof(tests[0]), NULL, NULL) ? 1 : 0;
 }

@@ -19,7 +19,6 @@
 
 #include <ddstack/ddnet_proto.h>
 
-static int failed;
 #include "check.h"
 
 struct rings {
@@ -631,10 +630,7 @@ static int t_rx_rsp_hostile(void)
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(void);
-} tests[] = {
+static const struct test tests[] = {
 	{ "net-tx-single", t_tx_single },
 	{ "net-tx-multi-slot", t_tx_multi_slot },
 	{ "net-tx-gso-18-slots", t_tx_gso },
@@ -664,18 +660,5 @@ static const struct {
 
 int main(void)
 {
-	unsigned int i, n = sizeof(tests) / sizeof(tests[0]);
-
-	for (i = 0; i < n; i++) {
-		why[0] = '\0';
-		rings_setup();
-		if (tests[i].fn() == 0) {
-			printf("PASS %s\n", tests[i].name);
-		} else {
-			printf("FAIL %s: %s\n", tests[i].name, why);
-			failed++;
-		}
-		rings_teardown();
-	}
-	return failed ? 1 : 0;
+	return run_tests(tests, sizeof(tests) / sizeof(tests[0]), rings_setup, rings_teardown) ? 1 : 0;
 }
