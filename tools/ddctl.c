@@ -179,8 +179,11 @@ static int check_no_iommu(void)
 	return 0;
 }
 
-/* Which driver the device is bound to in dom0: 0 if pciback, else an exit code. */
-static int check_pciback(const char *bdf)
+/*
+ * The dom0 driver BDF is bound to, into drv ("" for none): 0, or an exit
+ * code (with the message) when dom0 has no such device.
+ */
+static int bound_driver(const char *bdf, char *drv, size_t len)
 {
 	char path[PATH_MAX], link[PATH_MAX];
 	ssize_t n;
@@ -190,13 +193,22 @@ static int check_pciback(const char *bdf)
 		return fail(1, "no PCI device %s in dom0", bdf);
 	snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver", bdf);
 	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return fail(1, "%s is bound to no driver, not to pciback: run `ddctl assignable-add %s`",
-			    bdf, bdf);
-	link[n] = 0;
-	if (strcmp(basename(link), PCIBACK_NAME))
+	link[n < 0 ? 0 : n] = 0;
+	snprintf(drv, len, "%s", n < 0 ? "" : basename(link));
+	return 0;
+}
+
+/* The device must be bound to pciback in dom0: 0, else an exit code. */
+static int check_pciback(const char *bdf)
+{
+	char drv[NAME_MAX + 1];
+	int rc = bound_driver(bdf, drv, sizeof(drv));
+
+	if (rc)
+		return rc;
+	if (strcmp(drv, PCIBACK_NAME))
 		return fail(1, "%s is bound to %s, not to pciback: run `ddctl assignable-add %s`",
-			    bdf, basename(link), bdf);
+			    bdf, *drv ? drv : "no driver", bdf);
 	return 0;
 }
 
@@ -413,27 +425,22 @@ static int sysfs_put(const char *path, const char *val)
 /* Bind BDF to pciback in dom0, as xl pci-assignable-add does. */
 static int cmd_assignable_add(const char *bdf)
 {
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
+	char path[PATH_MAX], drv[NAME_MAX + 1];
+	int rc = bound_driver(bdf, drv, sizeof(drv));
 
-	snprintf(path, sizeof(path), SYSFS_PCI "/%s", bdf);
-	if (access(path, F_OK))
-		return fail(1, "no PCI device %s in dom0", bdf);
+	if (rc)
+		return rc;
 	if (access("/sys/bus/pci/drivers/" PCIBACK_NAME, F_OK))
 		return fail(1, "pciback is not loaded in dom0: modprobe xen-pciback");
-	snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n >= 0) {
-		link[n] = 0;
-		if (!strcmp(basename(link), PCIBACK_NAME)) {
-			printf("%s is already bound to pciback\n", bdf);
-			return 0;
-		}
+	if (!strcmp(drv, PCIBACK_NAME)) {
+		printf("%s is already bound to pciback\n", bdf);
+		return 0;
+	}
+	if (*drv) {
 		snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver/unbind", bdf);
 		if (sysfs_put(path, bdf))
-			return fail(2, "unbinding %s from %s: %s", bdf, basename(link),
-				    strerror(errno));
-		printf("unbound %s from %s\n", bdf, basename(link));
+			return fail(2, "unbinding %s from %s: %s", bdf, drv, strerror(errno));
+		printf("unbound %s from %s\n", bdf, drv);
 	}
 	snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver_override", bdf);
 	if (sysfs_put(path, PCIBACK_NAME))
