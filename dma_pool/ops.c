@@ -50,44 +50,69 @@ static u64 ddp_coherent_mask(struct device *dev)
 	return min_not_zero(mask, dev->bus_dma_limit);
 }
 
+/*
+ * Take pool space of shape @g below @mask for @r (whose orig, size, dir and
+ * kind the caller has set), with a module reference held for it.  Fills the
+ * rest of @r.  Returns its chunk, or NULL (reference dropped).
+ */
+static struct ddp_pool_chunk *ddp_take(struct device *dev,
+				       const struct ddp_geom *g, u64 mask,
+				       struct ddp_region *r)
+{
+	struct ddp_pool_chunk *pc;
+	unsigned long flags;
+	u64 start;
+	int rc;
+
+	if (!try_module_get(THIS_MODULE))
+		return NULL;
+	if (ddp_pool_get(g, mask, &pc, &start)) {
+		if (r->kind == DDP_SLOT_COHERENT)
+			dev_warn_ratelimited(dev, "DMA pool exhausted (%zu coherent bytes)\n",
+					     (size_t)r->size);
+		else
+			dev_warn_ratelimited(dev, "DMA pool exhausted (%zu bytes to bounce)\n",
+					     (size_t)r->size);
+		goto put;
+	}
+	r->start = start;
+	r->alloc = g->alloc;
+	r->dma = start + g->offset;
+	spin_lock_irqsave(&pc->lock, flags);
+	rc = ddp_slots_claim(&pc->c, r);
+	spin_unlock_irqrestore(&pc->lock, flags);
+	if (rc) {
+		/* The pool and its records disagree: keep the space out of use. */
+		pr_err_ratelimited("pool space at %#llx handed out twice\n",
+				   start);
+		goto put;
+	}
+	return pc;
+
+put:
+	module_put(THIS_MODULE);
+	return NULL;
+}
+
 static dma_addr_t ddp_bounce(struct device *dev, phys_addr_t phys,
 			     size_t size, enum dma_data_direction dir)
 {
 	struct ddp_pool_chunk *pc;
 	struct ddp_region r;
 	struct ddp_geom g;
-	unsigned long flags;
-	u64 start;
-	int rc;
 
 	if (ddp_bounce_geom(phys, size, dma_get_min_align_mask(dev), &g)) {
 		dev_err_ratelimited(dev, "cannot bounce %zu bytes at %pa\n",
 				    size, &phys);
 		goto fail;
 	}
-	if (!try_module_get(THIS_MODULE))
-		goto fail;
-	if (ddp_pool_get(&g, ddp_stream_mask(dev), &pc, &start)) {
-		dev_warn_ratelimited(dev, "DMA pool exhausted (%zu bytes to bounce)\n",
-				     size);
-		goto fail_put;
-	}
-	r.start = start;
-	r.alloc = g.alloc;
-	r.dma = start + g.offset;
 	r.orig = phys;
 	r.size = size;
 	r.dir = dir;
 	r.kind = DDP_SLOT_BOUNCE;
-	spin_lock_irqsave(&pc->lock, flags);
-	rc = ddp_slots_claim(&pc->c, &r);
-	spin_unlock_irqrestore(&pc->lock, flags);
-	if (rc) {
-		/* The pool and its records disagree: keep the space out of use. */
-		pr_err_ratelimited("pool space at %#llx handed out twice\n",
-				   start);
-		goto fail_put;
-	}
+	pc = ddp_take(dev, &g, ddp_stream_mask(dev), &r);
+	if (!pc)
+		goto fail;
 	if (ddp_copy_on_map(dir))
 		memcpy(ddp_pool_va(pc, r.dma), phys_to_virt(phys), size);
 	atomic64_inc(&ddp_stats.bounce_maps);
@@ -95,8 +120,6 @@ static dma_addr_t ddp_bounce(struct device *dev, phys_addr_t phys,
 	atomic64_inc(&ddp_stats.bounces_live);
 	return r.dma;
 
-fail_put:
-	module_put(THIS_MODULE);
 fail:
 	atomic64_inc(&ddp_stats.map_failures);
 	return DMA_MAPPING_ERROR;
@@ -277,44 +300,24 @@ static void *ddp_alloc(struct device *dev, size_t size, dma_addr_t *handle,
 	struct ddp_pool_chunk *pc;
 	struct ddp_region r;
 	struct ddp_geom g;
-	unsigned long flags;
 	void *va;
-	u64 start;
-	int rc;
 
 	/* The pool needs no sleeping allocation: any gfp will do. */
 	if (ddp_coherent_geom(size, ddp_pool_largest(), &g))
 		goto fail;
-	if (!try_module_get(THIS_MODULE))
-		goto fail;
-	if (ddp_pool_get(&g, ddp_coherent_mask(dev), &pc, &start)) {
-		dev_warn_ratelimited(dev, "DMA pool exhausted (%zu coherent bytes)\n",
-				     size);
-		goto fail_put;
-	}
-	r.start = start;
-	r.alloc = g.alloc;
-	r.dma = start;
 	r.orig = 0;
 	r.size = size;
 	r.dir = DDP_BIDIRECTIONAL;
 	r.kind = DDP_SLOT_COHERENT;
-	spin_lock_irqsave(&pc->lock, flags);
-	rc = ddp_slots_claim(&pc->c, &r);
-	spin_unlock_irqrestore(&pc->lock, flags);
-	if (rc) {
-		pr_err_ratelimited("pool space at %#llx handed out twice\n",
-				   start);
-		goto fail_put;
-	}
-	va = ddp_pool_va(pc, start);
+	pc = ddp_take(dev, &g, ddp_coherent_mask(dev), &r);
+	if (!pc)
+		goto fail;
+	va = ddp_pool_va(pc, r.start);
 	memset(va, 0, g.alloc);
-	*handle = start;
+	*handle = r.start;
 	atomic64_inc(&ddp_stats.coherent_allocs_live);
 	return va;
 
-fail_put:
-	module_put(THIS_MODULE);
 fail:
 	atomic64_inc(&ddp_stats.alloc_failures);
 	return NULL;
