@@ -59,10 +59,9 @@ ddctl_refuses_iommu() {
 }
 
 # The DMA-heavy workload in the driver domain under swiotlb-xen, then on the
-# pool (the devices move over), in one boot: REP (bench repetition) or
-# empty for the check suite, whose tests compare the two.
+# pool (the devices move over), in one boot; dma-bounces reports both counts.
 dma_compare() {
-	local rep=$1 sw pool sb pb
+	local sw pool sb pb
 	ip link set $PEER_NIC mtu 9000
 	check dma-workload-swiotlb dd 900 dd_dma_workload swiotlb && sw=$GOUT
 	if [ "${DMA_POOL:-1}" = 1 ]; then
@@ -71,10 +70,6 @@ dma_compare() {
 		check dma-workload-pool dd 900 dd_dma_workload pool && pool=$GOUT
 	fi
 	ip link set $PEER_NIC mtu 1500
-	[ -n "$rep" ] && {
-		echo "$sw" | tail -n1 >$OUT/bench/dma-swiotlb-$rep.out
-		echo "$pool" | tail -n1 >$OUT/bench/dma-pool-$rep.out
-	}
 	[ "${DMA_POOL:-1}" = 1 ] && want dma-bounces || return 0
 	sb=$(echo "$sw" | grep -o ' bounced=[0-9]*' | cut -d= -f2)
 	pb=$(echo "$pool" | grep -o ' bounced=[0-9]*' | cut -d= -f2)

@@ -28,7 +28,7 @@ dd_up() {
 		gstart dd /tmp/dd-noiommu.cfg || { result FAIL dd-boots "$STEP"; return 1; }
 		result PASS dd-boots
 		# swiotlb-xen first (measured against the pool in dma_compare)
-		check dd-pcifront-ready dd 60 dd_pci_prepare 0 || return 1
+		check dd-pcifront-ready dd 60 dd_pci_prepare || return 1
 		dcheck ddctl-assign-nvme ddctl assign dd 0000:00:10.0 || return 1
 		dcheck ddctl-assign-e1000 ddctl assign dd 0000:00:11.0 || return 1
 		dcheck ddctl-refusals ddctl_refusals

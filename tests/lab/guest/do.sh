@@ -29,14 +29,19 @@ nic_by_mac() {
 	return 1
 }
 
+# Driver domain: load nvme and e1000 and wait for their disk and netdev.
+dd_native_load() {
+	modprobe nvme && modprobe e1000 || die "modprobe"
+	wait_for '[ -b /dev/nvme0n1 ]' 30 || die "no /dev/nvme0n1"
+	wait_for 'nic_by_mac 52:54:00:00:00:01 >/dev/null' 30 || die "no e1000 netdev"
+}
+
 # Driver domain: load the unmodified native drivers and check they own the
 # passed-through NVMe and e1000.
 dd_native_probe() {
 	modprobe xen-pcifront || die "modprobe xen-pcifront"
 	wait_for '[ -e /sys/bus/pci/devices/0000:00:00.0 ]' 30 || die "pcifront found no device"
-	modprobe nvme && modprobe e1000 || die "modprobe"
-	wait_for '[ -b /dev/nvme0n1 ]' 30 || die "no /dev/nvme0n1"
-	wait_for 'nic_by_mac 52:54:00:00:00:01 >/dev/null' 30 || die "no e1000 netdev"
+	dd_native_load
 	for d in /sys/bus/pci/devices/*; do
 		[ -e $d/driver ] && echo "$(basename $d) $(cat $d/vendor):$(cat $d/device) -> $(basename $(readlink $d/driver))"
 	done
@@ -45,16 +50,9 @@ dd_native_probe() {
 	echo "nvme0n1: $(cat /sys/block/nvme0n1/size) sectors"
 }
 
-# Driver domain without an IOMMU, before ddctl passes the devices: the DMA
-# pool (when asked) and pcifront: dd_pci_prepare POOL(0|1)
+# Driver domain without an IOMMU, before ddctl passes the devices: pcifront
+# (the devices start on swiotlb-xen; dd_pool_switch moves them to the pool).
 dd_pci_prepare() {
-	if [ "$1" = 1 ]; then
-		# dyndbg: each step of the pool's build that fails goes to the log
-		lsmod | grep -q '^dddmapool ' ||
-			insmod /lab/modules/dddmapool.ko dyndbg=+p ||
-			die "insmod dddmapool: $(dmesg | grep dddmapool | tail -n 6 | tr '\n' ' ')"
-		echo "dddmapool: pool of $(($(pool_stat pool_bytes) >> 20)) MiB in $(pool_stat chunks) chunk(s)"
-	fi
 	modprobe xen-pcifront || die "modprobe xen-pcifront"
 	echo "xen-pcifront loaded"
 }
@@ -176,26 +174,13 @@ dd_pool_switch() {
 	# lowmem_mb: free memory moved below 4 GiB for the 32-bit e1000
 	insmod /lab/modules/dddmapool.ko dyndbg=+p lowmem_mb=256 ||
 		die "insmod dddmapool: $(dmesg | grep dddmapool | tail -n 6 | tr '\n' ' ')"
-	modprobe nvme && modprobe e1000 || die "modprobe"
-	wait_for '[ -b /dev/nvme0n1 ]' 30 || die "no /dev/nvme0n1"
-	wait_for 'nic_by_mac 52:54:00:00:00:01 >/dev/null' 30 || die "no e1000 netdev"
+	dd_native_load
 	dd_net_native >/dev/null
 	echo "dddmapool: $(dmesg | grep -m1 'of 1:1 memory' | sed 's/.*dddmapool: //');" \
 		"$(dmesg | grep -m1 'dddmapool: moved' | sed 's/.*dddmapool: //')"
 }
 
-# And back to swiotlb-xen (benchmark repetitions): dd_pool_unswitch
-dd_pool_unswitch() {
-	rmmod nvme e1000 || die "rmmod nvme e1000"
-	rmmod dddmapool || die "rmmod dddmapool with the drivers gone"
-	modprobe nvme && modprobe e1000 || die "modprobe"
-	wait_for '[ -b /dev/nvme0n1 ]' 30 || die "no /dev/nvme0n1"
-	wait_for 'nic_by_mac 52:54:00:00:00:01 >/dev/null' 30 || die "no e1000 netdev"
-	dd_net_native >/dev/null
-	echo "dddmapool unloaded; the devices are on swiotlb-xen again"
-}
-
-# Driver domain: the e1000 gone (DETACHED=1) or back and driven by e1000.
+# Driver domain: the e1000 gone, or back and driven by e1000: dd_e1000_is gone|back
 dd_e1000_is() {
 	if [ "$1" = gone ]; then
 		wait_for '! nic_by_mac 52:54:00:00:00:01 >/dev/null' 30 || die "the e1000 netdev is still here"
