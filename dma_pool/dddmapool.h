@@ -51,6 +51,9 @@ struct ddp_pool_chunk {
  * @build_failures: failed steps while building the pool
  * @lowmem_moved_bytes: free memory exchanged below the limit at load
  * @lowmem_already_bytes: free memory the move found below the limit
+ * @reused_bytes: pool memory found 1:1 already at load (an earlier pool)
+ * @bounce_above_mask: bounced because the buffer lies above the device's mask
+ * @bounce_scattered: bounced because its pages are not machine-contiguous
  */
 struct ddp_stats {
 	atomic64_t direct_maps;
@@ -64,6 +67,9 @@ struct ddp_stats {
 	atomic64_t build_failures;
 	atomic64_t lowmem_moved_bytes;
 	atomic64_t lowmem_already_bytes;
+	atomic64_t reused_bytes;
+	atomic64_t bounce_above_mask;
+	atomic64_t bounce_scattered;
 };
 
 extern struct ddp_stats ddp_stats;
@@ -82,6 +88,8 @@ int ddp_pool_get(const struct ddp_geom *g, u64 mask,
 		 struct ddp_pool_chunk **chunk, u64 *start);
 void ddp_pool_put(struct ddp_pool_chunk *pc, u64 start, u64 bytes);
 struct ddp_pool_chunk *ddp_pool_chunk_find(u64 addr);
+u64 ddp_pool_hold(u64 bytes);
+u64 ddp_pool_held(void);
 
 /**
  * ddp_pool_va() - kernel address of a bus address of a chunk

@@ -24,6 +24,48 @@ static uint64_t ddp_round_up(uint64_t v, uint64_t pow2)
 }
 
 /**
+ * ddp_range_why() - can a device reach a buffer where it is, and if not, why
+ * @phys: pseudo-physical address of the first byte
+ * @size: bytes (0 is treated as 1)
+ * @mask: highest bus address the device can reach
+ * @xlate: pfn -> machine frame lookup (DDP_NO_FRAME: none)
+ * @ctx: passed to @xlate
+ * @dma: on DDP_IN_PLACE, the bus (machine) address of the first byte
+ *
+ * In place when every page of [@phys, @phys + @size) is backed by
+ * consecutive machine frames and the last byte lies at or below @mask.
+ * The mask is checked first (cheap, and it rejects whole ranges).
+ *
+ * Return: DDP_IN_PLACE or the reason it is not.
+ */
+enum ddp_fit_why ddp_range_why(uint64_t phys, uint64_t size, uint64_t mask,
+			       ddp_xlate_t xlate, void *ctx, uint64_t *dma)
+{
+	uint64_t first, last, pfn, mfn0, addr;
+
+	if (!size)
+		size = 1;
+	if (phys + (size - 1) < phys)
+		return DDP_NO_MACHINE_FRAME;
+	first = phys >> DDP_PAGE_SHIFT;
+	last = (phys + (size - 1)) >> DDP_PAGE_SHIFT;
+
+	mfn0 = xlate(first, ctx);
+	if (mfn0 == DDP_NO_FRAME || mfn0 > (U64_ALL >> DDP_PAGE_SHIFT))
+		return DDP_NO_MACHINE_FRAME;
+	addr = (mfn0 << DDP_PAGE_SHIFT) | (phys & (DDP_PAGE_SIZE - 1));
+	if (addr + (size - 1) < addr)
+		return DDP_NO_MACHINE_FRAME;
+	if (addr + (size - 1) > mask)
+		return DDP_ABOVE_MASK;
+	for (pfn = first + 1; pfn <= last; pfn++)
+		if (xlate(pfn, ctx) != mfn0 + (pfn - first))
+			return DDP_SCATTERED;
+	*dma = addr;
+	return DDP_IN_PLACE;
+}
+
+/**
  * ddp_range_direct() - can a device reach a buffer where it is?
  * @phys: pseudo-physical address of the first byte
  * @size: bytes (0 is treated as 1)
@@ -32,35 +74,27 @@ static uint64_t ddp_round_up(uint64_t v, uint64_t pow2)
  * @ctx: passed to @xlate
  * @dma: on success, the bus (machine) address of the first byte
  *
- * True when every page of [@phys, @phys + @size) is backed by consecutive
- * machine frames and the last byte lies at or below @mask.
- *
- * Return: true if the buffer can be used in place.
+ * Return: true if ddp_range_why() says DDP_IN_PLACE.
  */
 bool ddp_range_direct(uint64_t phys, uint64_t size, uint64_t mask,
 		      ddp_xlate_t xlate, void *ctx, uint64_t *dma)
 {
-	uint64_t first, last, pfn, mfn0, addr;
+	return ddp_range_why(phys, size, mask, xlate, ctx, dma) == DDP_IN_PLACE;
+}
 
-	if (!size)
-		size = 1;
-	if (phys + (size - 1) < phys)
-		return false;
-	first = phys >> DDP_PAGE_SHIFT;
-	last = (phys + (size - 1)) >> DDP_PAGE_SHIFT;
+/**
+ * ddp_pool_size_ok() - is a pool of @pool_mb reasonable for the domain?
+ * @pool_mb: pool size asked for, MiB
+ * @ram_pages: the domain's RAM, pages
+ *
+ * Return: true if @pool_mb is at least 1 and at most 1/DDP_POOL_RAM_DIV of
+ * the RAM.
+ */
+bool ddp_pool_size_ok(uint64_t pool_mb, uint64_t ram_pages)
+{
+	uint64_t ram_mb = ram_pages >> (20 - DDP_PAGE_SHIFT);
 
-	mfn0 = xlate(first, ctx);
-	if (mfn0 == DDP_NO_FRAME || mfn0 > (U64_ALL >> DDP_PAGE_SHIFT))
-		return false;
-	addr = (mfn0 << DDP_PAGE_SHIFT) | (phys & (DDP_PAGE_SIZE - 1));
-	/* Check the mask first: it is cheap and rejects whole ranges. */
-	if (addr + (size - 1) < addr || addr + (size - 1) > mask)
-		return false;
-	for (pfn = first + 1; pfn <= last; pfn++)
-		if (xlate(pfn, ctx) != mfn0 + (pfn - first))
-			return false;
-	*dma = addr;
-	return true;
+	return pool_mb && pool_mb <= ram_mb / DDP_POOL_RAM_DIV;
 }
 
 /**

@@ -44,8 +44,33 @@
  */
 typedef uint64_t (*ddp_xlate_t)(uint64_t pfn, void *ctx);
 
+/**
+ * enum ddp_fit_why - whether a device reaches a buffer in place, or why not
+ * @DDP_IN_PLACE: every page on consecutive machine frames below the mask
+ * @DDP_ABOVE_MASK: the buffer's machine address lies above the mask
+ * @DDP_SCATTERED: its pages are not on consecutive machine frames
+ * @DDP_NO_MACHINE_FRAME: a page has no machine frame, or the range wraps
+ */
+enum ddp_fit_why {
+	DDP_IN_PLACE,
+	DDP_ABOVE_MASK,
+	DDP_SCATTERED,
+	DDP_NO_MACHINE_FRAME,
+};
+
+enum ddp_fit_why ddp_range_why(uint64_t phys, uint64_t size, uint64_t mask,
+			       ddp_xlate_t xlate, void *ctx, uint64_t *dma);
 bool ddp_range_direct(uint64_t phys, uint64_t size, uint64_t mask,
 		      ddp_xlate_t xlate, void *ctx, uint64_t *dma);
+
+/*
+ * A pool may take at most this share of the domain's RAM (1/DDP_POOL_RAM_DIV):
+ * the rest of the domain needs memory, and the build holds up to twice the
+ * pool while it works.
+ */
+#define DDP_POOL_RAM_DIV	4
+
+bool ddp_pool_size_ok(uint64_t pool_mb, uint64_t ram_pages);
 
 /**
  * struct ddp_geom - shape of one allocation in the pool

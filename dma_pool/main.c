@@ -40,6 +40,7 @@
 
 #include <linux/init.h>
 #include <linux/kernel.h>
+#include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -73,8 +74,6 @@ module_param(lowmem_mb, uint, 0444);
 MODULE_PARM_DESC(lowmem_mb,
 		 "At load, after building the pool, move up to this many MiB of free memory below 2^addr_bits machine address, chunks found there already included, so that ordinary buffers suit 32-bit devices (default 0: off)");
 
-#define DDP_POOL_MB_MAX	1024
-
 static int __init ddp_init(void)
 {
 	struct ddp_attach rules;
@@ -87,8 +86,10 @@ static int __init ddp_init(void)
 		pr_err("needs a Xen PV guest\n");
 		return -ENODEV;
 	}
-	if (!pool_mb || pool_mb > DDP_POOL_MB_MAX) {
-		pr_err("pool_mb=%u: must be 1..%u\n", pool_mb, DDP_POOL_MB_MAX);
+	if (!ddp_pool_size_ok(pool_mb, totalram_pages())) {
+		pr_err("pool_mb=%u: must be 1..%lu, a quarter of this domain's %lu MiB of RAM at most\n",
+		       pool_mb, (totalram_pages() >> (20 - PAGE_SHIFT)) / DDP_POOL_RAM_DIV,
+		       totalram_pages() >> (20 - PAGE_SHIFT));
 		return -EINVAL;
 	}
 	if (addr_bits <= PAGE_SHIFT || addr_bits > 64) {
@@ -131,6 +132,7 @@ static void __exit ddp_exit(void)
 {
 	ddp_attach_stop();
 	ddp_stats_stop();
+	ddp_pool_hold(0);
 	ddp_pool_destroy();
 }
 

@@ -130,11 +130,20 @@ static dma_addr_t ddp_map_phys(struct device *dev, phys_addr_t phys,
 {
 	u64 dma;
 
-	if (ddp_range_direct(phys, size, ddp_stream_mask(dev), ddp_xlate,
-			     NULL, &dma)) {
+	switch (ddp_range_why(phys, size, ddp_stream_mask(dev), ddp_xlate,
+			      NULL, &dma)) {
+	case DDP_IN_PLACE:
 		atomic64_inc(&ddp_stats.direct_maps);
 		atomic64_add(size, &ddp_stats.direct_bytes);
 		return dma;
+	case DDP_ABOVE_MASK:
+		atomic64_inc(&ddp_stats.bounce_above_mask);
+		break;
+	case DDP_SCATTERED:
+		atomic64_inc(&ddp_stats.bounce_scattered);
+		break;
+	default:
+		break;
 	}
 	return ddp_bounce(dev, phys, size, dir);
 }

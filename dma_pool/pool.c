@@ -38,8 +38,10 @@
 #include <linux/gfp.h>
 #include <linux/memory_hotplug.h>
 #include <linux/hugetlb.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
+#include <linux/mutex.h>
 #include <linux/nodemask.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -497,6 +499,57 @@ static enum ddp_step ddp_build_chunk(struct ddp_work *w, unsigned int order)
 			     false);
 }
 
+/* Is every pfn of [pfn, pfn + n) a plain frame of ours on frame pfn? */
+static bool ddp_block_identity(unsigned long pfn, unsigned int n)
+{
+	xen_pfn_t mfn;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (!ddp_plain_frame(pfn + i, &mfn) || mfn != pfn + i)
+			return false;
+	return true;
+}
+
+/*
+ * Step 0: blocks that are 1:1 already (the pool of an earlier load, whose
+ * pages went back to the page allocator still 1:1) are claimed where they
+ * are, largest first.  Xen keeps no second copy of that memory below the
+ * limit, so without this a reload would find nothing to exchange.
+ * Returns the pages added.
+ */
+static u64 ddp_pool_reuse(struct ddp_work *w, unsigned int max_order,
+			  u64 end_pfn, u64 want)
+{
+	unsigned long pfn, n, i;
+	u64 got = 0;
+	int order;
+
+	for (order = max_order; order >= 0 && got < want; order--) {
+		n = 1UL << order;
+		for (pfn = 0; pfn + n <= end_pfn && got < want; pfn += n) {
+			if (!ddp_block_identity(pfn, n) ||
+			    !ddp_claimable(pfn, n))
+				continue;
+			if (alloc_contig_range(pfn, pfn + n, MIGRATE_MOVABLE,
+					       GFP_KERNEL | __GFP_NOWARN))
+				continue;
+			for (i = 0; i < n; i++)
+				w->tpages[i] = pfn_to_page(pfn + i);
+			/* Ours now: check that nothing moved under us. */
+			if (!ddp_verify(w->tpages, pfn, NULL, n)) {
+				ddp_lost(w, pfn, n);
+				continue;
+			}
+			if (ddp_add_chunk(page_address(w->tpages[0]), pfn, order,
+					  false) == DDP_STEP_OK)
+				got += n;
+			cond_resched();
+		}
+	}
+	return got;
+}
+
 /* End (exclusive) of the domain's RAM pfns. */
 static u64 ddp_ram_end_pfn(void)
 {
@@ -600,7 +653,7 @@ int ddp_pool_build(unsigned int pool_mb, unsigned int addr_bits,
 	struct ddp_work w = {};
 	struct ddp_build b;
 	unsigned int order, busy_here = 0;
-	u64 ram_end, want;
+	u64 ram_end, want, reused;
 	enum ddp_step s;
 	int o, rc;
 
@@ -624,8 +677,15 @@ int ddp_pool_build(unsigned int pool_mb, unsigned int addr_bits,
 		return -ENOMEM;
 	}
 
+	reused = ddp_pool_reuse(&w, order, w.limit_pfn, want);
+	atomic64_set(&ddp_stats.reused_bytes, reused << PAGE_SHIFT);
+	if (reused)
+		pr_info("reused %llu KiB of memory that is 1:1 already (an earlier pool)\n",
+			reused << (PAGE_SHIFT - 10));
+	want -= reused;
+
 	ddp_build_init(&b, want, order, 8 + (unsigned int)(want >> order));
-	while ((o = ddp_build_order(&b)) >= 0) {
+	while (want && (o = ddp_build_order(&b)) >= 0) {
 		s = ddp_build_chunk(&w, o);
 		ddp_build_step(&b, o, s);
 		if (s == DDP_STEP_FATAL)
@@ -1000,4 +1060,70 @@ struct ddp_pool_chunk *ddp_pool_chunk_find(u64 addr)
 	struct ddp_chunk *c = ddp_chunk_find(ddp_tab, ddp_nchunks, addr);
 
 	return c ? container_of(c, struct ddp_pool_chunk, c) : NULL;
+}
+
+/*
+ * Pool space held away from the devices (debugfs hold_bytes): to see what
+ * exhaustion does under load.  Pieces are linked through a header at their
+ * start; all are returned before the pool is destroyed.
+ */
+struct ddp_hold_piece {
+	struct ddp_hold_piece *next;
+	u64 bytes;
+};
+
+static struct ddp_hold_piece *ddp_holds;
+static u64 ddp_held_bytes;
+static DEFINE_MUTEX(ddp_hold_lock);
+
+/**
+ * ddp_pool_hold() - hold pool space away from the devices
+ * @bytes: how much to hold (0: give everything held back)
+ *
+ * Gives back what was held, then takes up to @bytes of free pool space in
+ * the largest pieces it can.  The DMA operations meanwhile find only the
+ * rest: running out is a failed mapping the driver sees.  Process context.
+ *
+ * Return: the bytes now held.
+ */
+u64 ddp_pool_hold(u64 bytes)
+{
+	struct ddp_hold_piece *h;
+	unsigned long va;
+	u64 piece;
+
+	mutex_lock(&ddp_hold_lock);
+	while ((h = ddp_holds)) {
+		ddp_holds = h->next;
+		gen_pool_free(ddp_gp, (unsigned long)h, h->bytes);
+	}
+	ddp_held_bytes = 0;
+	piece = ddp_largest;
+	while (ddp_gp && ddp_held_bytes < bytes && piece >= DDP_SLOT_SIZE) {
+		piece = min(piece, rounddown_pow_of_two(max_t(u64, bytes - ddp_held_bytes,
+							       DDP_SLOT_SIZE)));
+		va = gen_pool_alloc(ddp_gp, piece);
+		if (!va) {
+			piece >>= 1;
+			continue;
+		}
+		h = (struct ddp_hold_piece *)va;
+		h->bytes = piece;
+		h->next = ddp_holds;
+		ddp_holds = h;
+		ddp_held_bytes += piece;
+	}
+	bytes = ddp_held_bytes;
+	mutex_unlock(&ddp_hold_lock);
+	return bytes;
+}
+
+/**
+ * ddp_pool_held() - pool space held by ddp_pool_hold()
+ *
+ * Return: bytes.
+ */
+u64 ddp_pool_held(void)
+{
+	return READ_ONCE(ddp_held_bytes);
 }

@@ -2,7 +2,10 @@
 /*
  * dddmapool: statistics, one value per file under /sys/kernel/dddmapool/
  * (plus "devices" and the write-only "reset_counters"), and all of them as
- * "key value" lines in /sys/kernel/debug/dddmapool/stats.
+ * "key value" lines in /sys/kernel/debug/dddmapool/stats.  Writing N to
+ * /sys/kernel/debug/dddmapool/hold_bytes keeps up to N bytes of the pool
+ * from the devices (0 gives them back), to see how drivers meet a pool
+ * that runs out under load.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -35,6 +38,10 @@ enum ddp_key {
 	DDP_BUILD_FAILURES,
 	DDP_LOWMEM_MOVED_BYTES,
 	DDP_LOWMEM_ALREADY_BYTES,
+	DDP_REUSED_BYTES,
+	DDP_BOUNCE_ABOVE_MASK,
+	DDP_BOUNCE_SCATTERED,
+	DDP_HELD_BYTES,
 	DDP_NR_KEYS,
 };
 
@@ -53,6 +60,10 @@ static const char *const ddp_key_names[DDP_NR_KEYS] = {
 	[DDP_BUILD_FAILURES] = "build_failures",
 	[DDP_LOWMEM_MOVED_BYTES] = "lowmem_moved_bytes",
 	[DDP_LOWMEM_ALREADY_BYTES] = "lowmem_already_bytes",
+	[DDP_REUSED_BYTES] = "reused_bytes",
+	[DDP_BOUNCE_ABOVE_MASK] = "bounce_above_mask",
+	[DDP_BOUNCE_SCATTERED] = "bounce_scattered",
+	[DDP_HELD_BYTES] = "held_bytes",
 };
 
 static u64 ddp_value(enum ddp_key k)
@@ -86,6 +97,14 @@ static u64 ddp_value(enum ddp_key k)
 		return atomic64_read(&ddp_stats.lowmem_moved_bytes);
 	case DDP_LOWMEM_ALREADY_BYTES:
 		return atomic64_read(&ddp_stats.lowmem_already_bytes);
+	case DDP_REUSED_BYTES:
+		return atomic64_read(&ddp_stats.reused_bytes);
+	case DDP_BOUNCE_ABOVE_MASK:
+		return atomic64_read(&ddp_stats.bounce_above_mask);
+	case DDP_BOUNCE_SCATTERED:
+		return atomic64_read(&ddp_stats.bounce_scattered);
+	case DDP_HELD_BYTES:
+		return ddp_pool_held();
 	default:
 		return 0;
 	}
@@ -94,8 +113,9 @@ static u64 ddp_value(enum ddp_key k)
 /**
  * ddp_stats_reset() - zero the mapping counters
  *
- * direct_maps, direct_bytes, bounce_maps, bounce_bytes, alloc_failures and
- * map_failures; the live counts and the pool's figures stay.
+ * direct_maps, direct_bytes, bounce_maps, bounce_bytes, bounce_above_mask,
+ * bounce_scattered, alloc_failures and map_failures; the live counts and
+ * the pool's figures stay.
  */
 void ddp_stats_reset(void)
 {
@@ -103,6 +123,8 @@ void ddp_stats_reset(void)
 	atomic64_set(&ddp_stats.direct_bytes, 0);
 	atomic64_set(&ddp_stats.bounce_maps, 0);
 	atomic64_set(&ddp_stats.bounce_bytes, 0);
+	atomic64_set(&ddp_stats.bounce_above_mask, 0);
+	atomic64_set(&ddp_stats.bounce_scattered, 0);
 	atomic64_set(&ddp_stats.alloc_failures, 0);
 	atomic64_set(&ddp_stats.map_failures, 0);
 }
@@ -140,6 +162,10 @@ DDP_ATTR(bounces_live, DDP_BOUNCES_LIVE);
 DDP_ATTR(build_failures, DDP_BUILD_FAILURES);
 DDP_ATTR(lowmem_moved_bytes, DDP_LOWMEM_MOVED_BYTES);
 DDP_ATTR(lowmem_already_bytes, DDP_LOWMEM_ALREADY_BYTES);
+DDP_ATTR(reused_bytes, DDP_REUSED_BYTES);
+DDP_ATTR(bounce_above_mask, DDP_BOUNCE_ABOVE_MASK);
+DDP_ATTR(bounce_scattered, DDP_BOUNCE_SCATTERED);
+DDP_ATTR(held_bytes, DDP_HELD_BYTES);
 
 static ssize_t devices_show(struct kobject *kobj, struct kobj_attribute *a,
 			    char *buf)
@@ -182,6 +208,10 @@ static struct attribute *ddp_attrs[] = {
 	&ddp_attr_build_failures.attr.attr,
 	&ddp_attr_lowmem_moved_bytes.attr.attr,
 	&ddp_attr_lowmem_already_bytes.attr.attr,
+	&ddp_attr_reused_bytes.attr.attr,
+	&ddp_attr_bounce_above_mask.attr.attr,
+	&ddp_attr_bounce_scattered.attr.attr,
+	&ddp_attr_held_bytes.attr.attr,
 	&ddp_attr_devices.attr,
 	&ddp_attr_reset_counters.attr,
 	NULL,
@@ -200,6 +230,23 @@ static int ddp_stats_seq_show(struct seq_file *m, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(ddp_stats_seq);
+
+/* hold_bytes: pool space kept from the devices, to test exhaustion. */
+static int ddp_hold_get(void *data, u64 *val)
+{
+	*val = ddp_pool_held();
+	return 0;
+}
+
+static int ddp_hold_set(void *data, u64 val)
+{
+	u64 got = ddp_pool_hold(val);
+
+	pr_info("holding %llu of the pool's bytes away from the devices (%llu asked)\n",
+		got, val);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(ddp_hold_fops, ddp_hold_get, ddp_hold_set, "%llu\n");
 
 /**
  * ddp_stats_start() - create /sys/kernel/dddmapool and the debugfs file
@@ -223,6 +270,8 @@ int ddp_stats_start(void)
 	ddp_debugfs = debugfs_create_dir(DDP_NAME, NULL);
 	debugfs_create_file("stats", 0444, ddp_debugfs, NULL,
 			    &ddp_stats_seq_fops);
+	debugfs_create_file_unsafe("hold_bytes", 0600, ddp_debugfs, NULL,
+				   &ddp_hold_fops);
 	return 0;
 }
 

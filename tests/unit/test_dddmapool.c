@@ -83,6 +83,46 @@ static int t_direct_mask(void)
 	return 0;
 }
 
+/* The reason a buffer cannot be used in place, as the statistics count it. */
+static int t_range_why(void)
+{
+	static const uint64_t f[] = { 0x500, 0x501, 0x900, 0x100000, 0x100001,
+				      DDP_NO_FRAME };
+	struct p2m p = { f, 6 };
+	uint64_t dma = 0;
+
+	CHECK_EQ(ddp_range_why(0, 2 * PG, 0xffffffffULL, p2m_xlate, &p, &dma),
+		 DDP_IN_PLACE);
+	CHECK_EQ(dma, 0x500000);
+	CHECK_EQ(ddp_range_why(PG, 2 * PG, 0xffffffffULL, p2m_xlate, &p, &dma),
+		 DDP_SCATTERED);
+	/* Above the mask wins over scattered: no low copy of it exists. */
+	CHECK_EQ(ddp_range_why(3 * PG, 2 * PG, 0xffffffffULL, p2m_xlate, &p,
+			       &dma), DDP_ABOVE_MASK);
+	CHECK_EQ(ddp_range_why(3 * PG, 2 * PG, ~0ULL, p2m_xlate, &p, &dma),
+		 DDP_IN_PLACE);
+	CHECK_EQ(ddp_range_why(5 * PG, 8, ~0ULL, p2m_xlate, &p, &dma),
+		 DDP_NO_MACHINE_FRAME);
+	CHECK_EQ(ddp_range_why(~0ULL - 10, 100, ~0ULL, p2m_xlate, &p, &dma),
+		 DDP_NO_MACHINE_FRAME);
+	return 0;
+}
+
+/* A pool larger than a quarter of the domain is refused before it is built. */
+static int t_pool_size(void)
+{
+	uint64_t mb = 1ULL << (20 - 12);	/* pages per MiB */
+
+	CHECK(ddp_pool_size_ok(16, 512 * mb), "16 of 512 MiB");
+	CHECK(ddp_pool_size_ok(128, 512 * mb), "a quarter of 512 MiB");
+	CHECK(!ddp_pool_size_ok(129, 512 * mb), "over a quarter");
+	CHECK(!ddp_pool_size_ok(1024, 512 * mb), "twice the RAM");
+	CHECK(!ddp_pool_size_ok(0, 512 * mb), "empty pool");
+	CHECK(!ddp_pool_size_ok(1, 3 * mb), "a domain of 3 MiB");
+	CHECK(!ddp_pool_size_ok(~0ULL, 512 * mb), "huge");
+	return 0;
+}
+
 static int t_direct_no_frame(void)
 {
 	static const uint64_t f[] = { 0x10, DDP_NO_FRAME, 0x12 };
@@ -860,7 +900,8 @@ static int t_attach_refused(void)
 
 #define T(n) { "dmapool_" #n, t_##n }
 static const struct test tests[] = {
-	T(direct_contiguous), T(direct_mask), T(direct_no_frame),
+	T(direct_contiguous), T(direct_mask), T(direct_no_frame), T(range_why),
+	T(pool_size),
 	T(bounce_geom), T(coherent_geom), T(fit_window), T(fit_placement),
 	T(slots_basic), T(slots_coherent), T(slots_refused), T(slots_random),
 	T(sync_span), T(chunk_find), T(copy_rules), T(exchange_bits),

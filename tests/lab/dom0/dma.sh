@@ -65,7 +65,9 @@ dma_compare() {
 	ip link set $PEER_NIC mtu 9000
 	check dma-workload-swiotlb dd 900 dd_dma_workload swiotlb && sw=$GOUT
 	if [ "${DMA_POOL:-1}" = 1 ]; then
+		check dma-pool-too-large dd 60 dd_pool_too_large
 		check dma-pool-switch dd 180 dd_pool_switch &&
+		check dma-pool-reload dd 240 dd_pool_reload &&
 		check dma-pool-attached dd 30 dd_pool_attached &&
 		check dma-workload-pool dd 900 dd_dma_workload pool && pool=$GOUT
 	fi

@@ -41,7 +41,7 @@ result_flush() {
 # want NAME: the test is selected (LAB_ONLY / --only). Steps that later tests
 # stand on always run.
 SETUP_STEPS=" dd-boots dd-pcifront-ready ddctl-assign-nvme ddctl-assign-e1000 native-drivers-probe
- dma-pool-switch dma-pool-attached native-net backends-ready client-boots client-devices
+ dma-pool-switch dma-pool-reload dma-pool-attached native-net backends-ready client-boots client-devices
  blk-detach-upstream ddblkback-load ddblkfront-load ddstack-attach ddstack-disk
  net-detach-upstream ddnetback-load ddnetfront-load ddstack-net-attach ddstack-net-nic "
 want() {

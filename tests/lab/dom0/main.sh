@@ -266,6 +266,7 @@ scenario_check() {
 	if [ "$HAS_IOMMU" != 1 ] && [ "${DMA_POOL:-1}" = 1 ]; then
 		check dma-pool-report dd 30 dd_pool_report
 		check dma-pool-unload-refused dd 30 dd_pool_unload_refused
+		check dma-pool-exhaustion dd 240 dd_pool_exhaust
 	fi
 	if [ "$HAS_IOMMU" != 1 ]; then
 		# the reverse of ddctl assign, and assign again (the network is
@@ -353,7 +354,7 @@ if dom0_up; then
 			CHECK_TESTS+=" dma-workload-swiotlb ddctl-detach-e1000 ddctl-detach-e1000-gone"
 			CHECK_TESTS+=" ddctl-detach-nvme-unaffected ddctl-reassign-e1000 ddctl-reassign-e1000-probes"
 			[ "${DMA_POOL:-1}" = 1 ] &&
-				CHECK_TESTS+=" dma-pool-switch dma-pool-attached dma-workload-pool dma-bounces dma-pool-report dma-pool-unload-refused"
+				CHECK_TESTS+=" dma-pool-too-large dma-pool-switch dma-pool-reload dma-pool-attached dma-workload-pool dma-bounces dma-pool-report dma-pool-unload-refused dma-pool-exhaustion"
 		fi
 		for t in $CHECK_TESTS $NET_CHECK_TESTS; do
 			want $t && ! grep -q "^[A-Z]* $t\b" $OUT/results.txt &&

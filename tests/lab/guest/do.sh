@@ -113,7 +113,8 @@ dma_count_start() {
 dma_counts() {
 	if [ "$1" = pool ]; then
 		echo "direct=$(pool_stat direct_maps) bounced=$(pool_stat bounce_maps)" \
-			"bounced_bytes=$(pool_stat bounce_bytes) map_failures=$(pool_stat map_failures)"
+			"bounced_bytes=$(pool_stat bounce_bytes) map_failures=$(pool_stat map_failures)" \
+			"above_mask=$(pool_stat bounce_above_mask) scattered=$(pool_stat bounce_scattered)"
 	else
 		T=/sys/kernel/tracing
 		echo 0 >$T/tracing_on
@@ -178,6 +179,80 @@ dd_pool_switch() {
 	dd_net_native >/dev/null
 	echo "dddmapool: $(dmesg | grep -m1 'of 1:1 memory' | sed 's/.*dddmapool: //');" \
 		"$(dmesg | grep -m1 'dddmapool: moved' | sed 's/.*dddmapool: //')"
+}
+
+# A pool too large for the domain is refused at load with its reason, and
+# leaves nothing behind: dd_pool_too_large
+dd_pool_too_large() {
+	local ram_mb free0 free1 mb
+	lsmod | grep -q '^dddmapool ' && die "dddmapool is loaded already"
+	ram_mb=$(awk '/^MemTotal:/ {print int($2 / 1024)}' /proc/meminfo)
+	free0=$(awk '/^MemFree:/ {print $2}' /proc/meminfo)
+	for mb in $((ram_mb / 2)) 1048576; do
+		insmod /lab/modules/dddmapool.ko pool_mb=$mb 2>/tmp/insmod.err &&
+			die "dddmapool loaded with pool_mb=$mb on a domain of $ram_mb MiB"
+		dmesg | grep -q "pool_mb=$mb: must be 1\.\.[0-9]*, a quarter of this domain's" ||
+			die "pool_mb=$mb: no reason given: $(dmesg | grep dddmapool | tail -n 2)"
+	done
+	lsmod | grep -q '^dddmapool ' && die "dddmapool stayed loaded"
+	[ -e /sys/kernel/dddmapool ] && die "/sys/kernel/dddmapool stayed"
+	free1=$(awk '/^MemFree:/ {print $2}' /proc/meminfo)
+	# nothing was built: free memory moves only by what the system does
+	[ $((free0 - free1)) -lt 8192 ] || die "free memory fell by $(((free0 - free1) / 1024)) MiB"
+	echo "refused pool_mb=$((ram_mb / 2)) and pool_mb=1048576 on $ram_mb MiB:" \
+		"$(dmesg | grep 'dddmapool: pool_mb=' | tail -n1 | sed 's/.*dddmapool: //'); $(head -n1 /tmp/insmod.err)"
+}
+
+# The pool unloaded and loaded again, the drivers gone meanwhile: the second
+# load takes back the memory the first left 1:1 (Xen has no second copy of
+# it below 4 GiB): dd_pool_reload
+dd_pool_reload() {
+	local before after reused
+	before=$(pool_stat pool_bytes)
+	rmmod nvme e1000 || die "rmmod nvme e1000"
+	rmmod dddmapool || die "rmmod dddmapool with no driver bound: $(dmesg | tail -n 2)"
+	insmod /lab/modules/dddmapool.ko dyndbg=+p lowmem_mb=256 ||
+		die "insmod dddmapool again: $(dmesg | grep dddmapool | tail -n 6 | tr '\n' ' ')"
+	after=$(pool_stat pool_bytes)
+	reused=$(pool_stat reused_bytes)
+	[ "$reused" -gt 0 ] || die "the reload reused nothing: $(pool_line)"
+	[ "$after" -ge "$before" ] || die "pool $before bytes before the reload, $after after"
+	dd_native_load
+	dd_net_native >/dev/null
+	echo "reloaded: pool $((before >> 10)) KiB before, $((after >> 10)) KiB after," \
+		"$((reused >> 10)) KiB of it taken back 1:1; $(dmesg | grep 'dddmapool: reused' | tail -n1 | sed 's/.*dddmapool: //')"
+}
+
+# The pool runs out under load: the e1000's mappings fail (the driver sees
+# it and drops), the NVMe keeps working, nothing is corrupted, and all is
+# well once the pool has room again: dd_pool_exhaust
+dd_pool_exhaust() {
+	local f0 f1 held out a b
+	f0=$(pool_stat map_failures)
+	[ -e /sys/kernel/debug/dddmapool ] || mount -t debugfs none /sys/kernel/debug
+	echo $((1 << 40)) >/sys/kernel/debug/dddmapool/hold_bytes || die "hold_bytes"
+	held=$(pool_stat held_bytes)
+	[ "$(pool_stat free_bytes)" -lt 65536 ] || die "pool not exhausted: $(pool_line)"
+	# load: TCP out and in, and pings, over the e1000 on an exhausted pool
+	out=$(timeout 40 netperf -H $PEER_IP -t TCP_STREAM -l 5 -P 0 -- -o THROUGHPUT 2>&1 | tail -n1)
+	timeout 20 ping -c 20 -i 0.2 -W1 $PEER_IP >/dev/null
+	f1=$(pool_stat map_failures)
+	[ $((f1 - f0)) -gt 0 ] || die "no mapping failed with the pool held: $(pool_line)"
+	dmesg | grep -q "DMA pool exhausted" || die "no 'DMA pool exhausted' in the log"
+	# the NVMe (64-bit, in place) reads and writes what it wrote
+	head -c 8M /dev/urandom >/tmp/ex.bin
+	dd if=/tmp/ex.bin of=/dev/nvme0n1 bs=1M seek=1700 oflag=direct conv=fsync status=none ||
+		die "NVMe write with the pool exhausted"
+	a=$(sha256sum </tmp/ex.bin | cut -c1-64)
+	b=$(dd if=/dev/nvme0n1 bs=1M skip=1700 count=8 iflag=direct status=none | sha256sum | cut -c1-64)
+	[ "$a" = "$b" ] || die "NVMe data differ with the pool exhausted"
+	echo 0 >/sys/kernel/debug/dddmapool/hold_bytes || die "release hold_bytes"
+	[ "$(pool_stat held_bytes)" = 0 ] || die "pool still held"
+	wait_for "ping -c1 -W1 $PEER_IP >/dev/null" 60 || die "the e1000 does not recover after the pool has room"
+	b=$(timeout 60 netperf -H $PEER_IP -t TCP_STREAM -l 3 -P 0 -- -o THROUGHPUT 2>&1 | tail -n1)
+	echo "$b" | grep -qE '^[0-9.]+$' && [ "${b%.*}" -gt 0 ] || die "netperf after the release: $b"
+	echo "held $((held >> 10)) KiB: $((f1 - f0)) mappings refused (netperf: ${out:-nothing}), NVMe 8 MiB verified;" \
+		"released: $b Mb/s; $(dmesg | grep -m1 'DMA pool exhausted' | sed 's/^\[[^]]*\] //')"
 }
 
 # Driver domain: the e1000 gone, or back and driven by e1000: dd_e1000_is gone|back
