@@ -51,6 +51,7 @@ struct ddp_pool_chunk {
  * @build_failures: failed steps while building the pool
  * @lowmem_moved_bytes: free memory exchanged below the limit at load
  * @lowmem_already_bytes: free memory the move found below the limit
+ * @lowmem_busy_bytes: memory the move left where it was (in use, not movable)
  * @reused_bytes: pool memory found 1:1 already at load (an earlier pool)
  * @bounce_above_mask: bounced because the buffer lies above the device's mask
  * @bounce_scattered: bounced because its pages are not machine-contiguous
@@ -67,6 +68,7 @@ struct ddp_stats {
 	atomic64_t build_failures;
 	atomic64_t lowmem_moved_bytes;
 	atomic64_t lowmem_already_bytes;
+	atomic64_t lowmem_busy_bytes;
 	atomic64_t reused_bytes;
 	atomic64_t bounce_above_mask;
 	atomic64_t bounce_scattered;
@@ -90,6 +92,7 @@ void ddp_pool_put(struct ddp_pool_chunk *pc, u64 start, u64 bytes);
 struct ddp_pool_chunk *ddp_pool_chunk_find(u64 addr);
 u64 ddp_pool_hold(u64 bytes);
 u64 ddp_pool_held(void);
+u64 ddp_free_above(void);
 
 /**
  * ddp_pool_va() - kernel address of a bus address of a chunk

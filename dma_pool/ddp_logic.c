@@ -576,74 +576,45 @@ bool ddp_frames_below(uint64_t pfn, uint64_t n, uint64_t limit,
 }
 
 /**
- * ddp_lowmem_reserve() - free memory the lowmem move must leave
- * @ram_pages: the domain's RAM in pages
- *
- * Return: DDP_LOWMEM_RESERVE_MB plus 1/8 of @ram_pages, in pages.
- */
-uint64_t ddp_lowmem_reserve(uint64_t ram_pages)
-{
-	return ((uint64_t)DDP_LOWMEM_RESERVE_MB << (20 - DDP_PAGE_SHIFT)) +
-	       ram_pages / 8;
-}
-
-/**
- * ddp_lowmem_init() - start moving free memory below the limit
+ * ddp_lowmem_init() - start moving the domain's memory below the limit
  * @l: state
- * @want_pages: pages to keep at most
- * @ram_pages: the domain's RAM in pages (for the reserve)
- * @order: largest chunk order to try
+ * @want_pages: pages wanted below the limit, those found there included
+ * @order: largest extent order to ask Xen for (one block of the walk)
  */
 void ddp_lowmem_init(struct ddp_lowmem *l, uint64_t want_pages,
-		     uint64_t ram_pages, unsigned int order)
+		     unsigned int order)
 {
 	l->want = want_pages;
-	l->held = 0;
 	l->moved = 0;
 	l->already = 0;
-	l->reserve = ddp_lowmem_reserve(ram_pages);
+	l->busy = 0;
 	l->order = order;
-	l->skipped = 0;
 	l->failures = 0;
 	l->done = !want_pages || order >= 32;
 }
 
 /**
- * ddp_lowmem_order() - order of the next chunk to take
+ * ddp_lowmem_order() - order of the next extent to exchange
  * @l: state
- * @free_pages: free pages of the domain now (chunks kept are not free)
- *
- * Never more than what is still missing, and never a chunk that would
- * bring the free pages below the reserve: the move ends there.
  *
  * Return: the order, or -1 when the move is over.
  */
-int ddp_lowmem_order(const struct ddp_lowmem *l, uint64_t free_pages)
+int ddp_lowmem_order(const struct ddp_lowmem *l)
 {
-	uint64_t missing;
-	unsigned int o = l->order;
-
-	if (l->done || l->held >= l->want)
-		return -1;
-	missing = l->want - l->held;
-	while (o > 0 && ((uint64_t)1 << o) > missing)
-		o--;
-	if (free_pages < l->reserve ||
-	    free_pages - l->reserve < ((uint64_t)1 << o))
-		return -1;
-	return (int)o;
+	return l->done ? -1 : (int)l->order;
 }
 
 /**
- * ddp_lowmem_step() - account for one chunk
+ * ddp_lowmem_step() - account for one extent of the walk
  * @l: state
- * @order: order taken (from ddp_lowmem_order())
- * @s: what became of the chunk
+ * @order: its order (at most the one ddp_lowmem_order() gave)
+ * @s: what became of it
  *
- * No chunk, or no extent below the limit, of an order: go on with the next
- * smaller one; at order 0 the move is over.  A chunk whose frames cannot be
- * exchanged is kept (so that it is not handed out again) and counted; after
- * DDP_LOWMEM_MAX_SKIPPED of them the move gives up.
+ * The move is over when the pages below the limit reach what is wanted,
+ * when Xen has no extent below the limit even at order 0, or on an
+ * unexpected result.  Without an extent of an order, the walk goes on with
+ * the next smaller one and never back up: Xen's memory below the limit
+ * only shrinks meanwhile.  Memory in use that cannot move is left alone.
  */
 void ddp_lowmem_step(struct ddp_lowmem *l, unsigned int order,
 		     enum ddp_low_step s)
@@ -652,25 +623,19 @@ void ddp_lowmem_step(struct ddp_lowmem *l, unsigned int order,
 
 	switch (s) {
 	case DDP_LOW_MOVED:
-		l->held += n;
 		l->moved += n;
-		return;
+		break;
 	case DDP_LOW_ALREADY:
-		l->held += n;
 		l->already += n;
+		break;
+	case DDP_LOW_BUSY:
+		l->busy += n;
 		return;
-	case DDP_LOW_SKIPPED:
-		l->held += n;
-		l->failures++;
-		if (++l->skipped >= DDP_LOWMEM_MAX_SKIPPED)
-			l->done = true;
-		return;
-	case DDP_LOW_NO_CHUNK:
 	case DDP_LOW_NO_EXTENT:
 		l->failures++;
 		if (!order)
 			l->done = true;
-		else
+		else if (order <= l->order)
 			l->order = order - 1;
 		return;
 	case DDP_LOW_FATAL:
@@ -679,6 +644,8 @@ void ddp_lowmem_step(struct ddp_lowmem *l, unsigned int order,
 		l->done = true;
 		return;
 	}
+	if (l->moved + l->already >= l->want)
+		l->done = true;
 }
 
 static bool ddp_is_space(char ch)

@@ -220,53 +220,43 @@ void ddp_build_init(struct ddp_build *b, uint64_t want_pages,
 int ddp_build_order(const struct ddp_build *b);
 void ddp_build_step(struct ddp_build *b, unsigned int order, enum ddp_step s);
 
-/* Free memory the lowmem move leaves: this much plus 1/8 of the RAM. */
-#define DDP_LOWMEM_RESERVE_MB	32
-
-/* Chunks with frames that cannot be exchanged before the move gives up. */
-#define DDP_LOWMEM_MAX_SKIPPED	16
-
 uint64_t ddp_frame_limit(unsigned int addr_bits);
 bool ddp_frames_below(uint64_t pfn, uint64_t n, uint64_t limit,
 		      ddp_xlate_t xlate, void *ctx);
-uint64_t ddp_lowmem_reserve(uint64_t ram_pages);
 
+/* What became of one extent of the lowmem move's walk. */
 enum ddp_low_step {
-	DDP_LOW_MOVED,		/* chunk exchanged below the limit, kept */
-	DDP_LOW_ALREADY,	/* chunk was below the limit already, kept */
-	DDP_LOW_SKIPPED,	/* chunk with frames not exchanged, kept */
-	DDP_LOW_NO_CHUNK,	/* the guest had no free chunk of this order */
+	DDP_LOW_MOVED,		/* exchanged for frames below the limit */
+	DDP_LOW_ALREADY,	/* its frames were below the limit already */
+	DDP_LOW_BUSY,		/* in use by memory that cannot move: left */
 	DDP_LOW_NO_EXTENT,	/* Xen had no extent of this order below */
 	DDP_LOW_FATAL,		/* unexpected result: stop */
 };
 
 /**
- * struct ddp_lowmem - progress of the move of free memory below the limit
- * @want: pages to keep at most (moved, already low and skipped together)
- * @held: pages kept so far
+ * struct ddp_lowmem - progress of the move of the domain's memory below the
+ * limit, one pfn block after the other
+ * @want: pages wanted below the limit (moved and already low together)
  * @moved: pages exchanged for frames below the limit
  * @already: pages whose frames were below the limit already
- * @reserve: free pages the domain keeps while chunks are held
- * @order: current chunk order
- * @skipped: chunks kept without being exchanged (unusual frames)
- * @failures: failed steps of any kind
+ * @busy: pages left where they are (in use, not movable)
+ * @order: order of the extents asked of Xen now
+ * @failures: extents Xen did not have, and unexpected results
  * @done: nothing more to try
  */
 struct ddp_lowmem {
 	uint64_t want;
-	uint64_t held;
 	uint64_t moved;
 	uint64_t already;
-	uint64_t reserve;
+	uint64_t busy;
 	unsigned int order;
-	unsigned int skipped;
 	unsigned int failures;
 	bool done;
 };
 
 void ddp_lowmem_init(struct ddp_lowmem *l, uint64_t want_pages,
-		     uint64_t ram_pages, unsigned int order);
-int ddp_lowmem_order(const struct ddp_lowmem *l, uint64_t free_pages);
+		     unsigned int order);
+int ddp_lowmem_order(const struct ddp_lowmem *l);
 void ddp_lowmem_step(struct ddp_lowmem *l, unsigned int order,
 		     enum ddp_low_step s);
 

@@ -22,15 +22,16 @@
  * A buffer above a device's mask is bounced however its frames lie, and
  * ordinary buffers come from the page allocator: in a domain whose memory
  * Xen placed above 4 GiB, every buffer of a 32-bit device would bounce.
- * With lowmem_mb set, the module then trades the machine frames of up to
- * that much free memory for frames below 2^addr_bits (pool.c,
- * ddp_lowmem_move()): it holds free chunks, exchanges those above the
- * limit, and frees them all at the end, so that later network, page pool
- * and block buffers mostly lie low and map in place.  This runs after the
- * pool is built, so the pool has the first pick of Xen's memory below the
- * limit; it leaves at least 32 MiB plus 1/8 of the RAM free while it holds
- * chunks, is best effort (the module loads whatever it achieved), and the
- * moved memory stays low after the module is unloaded.
+ * With lowmem_mb set, the module then trades the machine frames of the
+ * domain's free and movable memory for frames below 2^addr_bits (pool.c,
+ * ddp_lowmem_move()): it walks the domain's pfns a 2 MiB block at a time,
+ * claims each block that is not low yet with alloc_contig_range() and
+ * exchanges its frames, so that later network, page cache, block and slab
+ * memory lies low and maps in place.  This runs after the pool is built,
+ * so the pool has the first pick of Xen's memory below the limit; memory
+ * in use that cannot move stays where it is; it is best effort (the module
+ * loads whatever it achieved), and the moved memory stays low after the
+ * module is unloaded.
  *
  * Load it before the devices' drivers probe: devices already bound keep
  * their DMA operations until rebound.  It cannot be unloaded while a
@@ -72,7 +73,7 @@ MODULE_PARM_DESC(attach,
 static unsigned int lowmem_mb;
 module_param(lowmem_mb, uint, 0444);
 MODULE_PARM_DESC(lowmem_mb,
-		 "At load, after building the pool, move up to this many MiB of free memory below 2^addr_bits machine address, chunks found there already included, so that ordinary buffers suit 32-bit devices (default 0: off)");
+		 "At load, after building the pool, move the domain's free and movable memory below 2^addr_bits machine address until this many MiB lie there (memory found there included; more than the RAM: all it can), so that ordinary buffers suit 32-bit devices (default 0: off)");
 
 static int __init ddp_init(void)
 {

@@ -138,9 +138,15 @@ static dma_addr_t ddp_map_phys(struct device *dev, phys_addr_t phys,
 		return dma;
 	case DDP_ABOVE_MASK:
 		atomic64_inc(&ddp_stats.bounce_above_mask);
+		dev_dbg_ratelimited(dev, "%zu bytes at %pa (frame %#lx) above the mask %#llx: bounced\n",
+				    size, &phys, pfn_to_mfn(PHYS_PFN(phys)),
+				    ddp_stream_mask(dev));
 		break;
 	case DDP_SCATTERED:
 		atomic64_inc(&ddp_stats.bounce_scattered);
+		dev_dbg_ratelimited(dev, "%zu bytes at %pa (frames %#lx, %#lx) not machine-contiguous: bounced\n",
+				    size, &phys, pfn_to_mfn(PHYS_PFN(phys)),
+				    pfn_to_mfn(PHYS_PFN(phys) + 1));
 		break;
 	default:
 		break;

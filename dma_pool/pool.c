@@ -27,9 +27,9 @@
  * Xen stops the build; pages whose state cannot be vouched for are never
  * freed (leaked, logged) rather than returned to the page allocator.
  *
- * ddp_lowmem_move() uses step 2 alone on free chunks, to bring ordinary
- * free memory below the limit: the chunks are kept until it ends, then
- * freed, now on low frames.
+ * ddp_lowmem_move() uses step 2 alone on blocks of the domain's own memory
+ * that it claims one at a time, to bring its free and movable memory
+ * below the limit.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -64,6 +64,7 @@ static LIST_HEAD(ddp_chunk_list);
 static struct ddp_chunk **ddp_tab;	/* sorted by base, for lookups */
 static unsigned int ddp_nchunks;
 static u64 ddp_bytes, ddp_largest, ddp_end;
+static unsigned int ddp_addr_bits = 32;
 
 /* Scratch arrays for one chunk, sized for the largest order. */
 struct ddp_work {
@@ -657,6 +658,7 @@ int ddp_pool_build(unsigned int pool_mb, unsigned int addr_bits,
 	enum ddp_step s;
 	int o, rc;
 
+	ddp_addr_bits = addr_bits;
 	ram_end = ddp_ram_end_pfn();
 	w.bits = ddp_exchange_bits(addr_bits, ram_end);
 	if (w.bits <= PAGE_SHIFT) {
@@ -734,35 +736,20 @@ int ddp_pool_build(unsigned int pool_mb, unsigned int addr_bits,
 }
 
 /*
- * Moving free memory below 2^addr_bits (lowmem_mb).  Chunks are taken from
- * the page allocator and kept until the end, linked through the lru of
- * their first page (its private field holds the order), so that the
- * allocator does not hand them out again; then all are freed at once and
- * are ordinary free memory whose frames lie low.
+ * Moving the domain's memory below 2^addr_bits (lowmem_mb).  The walk goes
+ * over its pfns a block (2 MiB) at a time: a block whose frames lie low
+ * already is left; any other is claimed with alloc_contig_range(), which
+ * migrates what lives there (movable memory: page cache, user pages), and
+ * its frames are exchanged for machine-contiguous extents below the limit
+ * (step 2 of the build, smaller extents when Xen has no large ones); then
+ * it is freed, now on low frames.  A block that cannot be had whole (it
+ * holds a slab page, a page table, the kernel) is split and its parts
+ * tried, down to single pages.  Only one block is held at a time, so the
+ * move can cover all free and movable memory; what cannot move stays.
  */
 
-/* Largest chunk the move tries (one pageblock on x86). */
+/* Largest block the move takes (one pageblock on x86). */
 #define DDP_LOWMEM_ORDER	9
-
-static void ddp_low_keep(struct list_head *kept, struct page *c,
-			 unsigned int order)
-{
-	set_page_private(c, order);
-	list_add_tail(&c->lru, kept);
-}
-
-static void ddp_low_release(struct list_head *kept)
-{
-	struct page *c, *tmp;
-	unsigned int order;
-
-	list_for_each_entry_safe(c, tmp, kept, lru) {
-		order = (unsigned int)page_private(c);
-		list_del(&c->lru);
-		set_page_private(c, 0);
-		__free_pages(c, order);
-	}
-}
 
 /* A plain frame of ours, or none: for ddp_frames_below(). */
 static u64 ddp_low_xlate(u64 pfn, void *ctx)
@@ -772,89 +759,241 @@ static u64 ddp_low_xlate(u64 pfn, void *ctx)
 	return ddp_plain_frame((unsigned long)pfn, &mfn) ? mfn : DDP_NO_FRAME;
 }
 
-static enum ddp_low_step ddp_low_chunk(struct ddp_work *w, unsigned int order,
-				       u64 limit, struct list_head *kept)
+/*
+ * Exchange the claimed block [pfn, pfn + 2^order) for frames below @limit,
+ * in extents of the order @l allows.  Returns false when the block must
+ * not be freed (its mapping cannot be vouched for: leaked, logged).
+ */
+static bool ddp_low_block(struct ddp_work *w, struct ddp_lowmem *l,
+			  unsigned long pfn, unsigned int order, u64 limit)
 {
-	unsigned int n = 1U << order;
-	unsigned long pfn;
+	unsigned long i = 0, n = 1UL << order;
+	enum ddp_low_step ls;
 	enum ddp_step s;
-	struct page *c;
+	bool lost;
+	int o;
+
+	while (i < n && (o = ddp_lowmem_order(l)) >= 0) {
+		unsigned long sub = 1UL << min_t(unsigned int, o, order);
+
+		/* i is a multiple of every order tried since: aligned. */
+		if (ddp_frames_below(pfn + i, sub, limit, ddp_low_xlate, NULL)) {
+			ddp_lowmem_step(l, ilog2(sub), DDP_LOW_ALREADY);
+			i += sub;
+			continue;
+		}
+		s = ddp_exchange(w, pfn_to_page(pfn + i), ilog2(sub), &lost);
+		switch (s) {
+		case DDP_STEP_OK:
+			if (!ddp_verify(w->cpages, pfn + i, w->mframes, sub) ||
+			    !ddp_frames_below(pfn + i, sub, limit, ddp_low_xlate,
+					      NULL)) {
+				pr_err("lowmem: XENMEM_exchange below 2^%u gave frames %#llx+%lu\n",
+				       w->bits, (u64)w->mframes[0], sub);
+				ls = DDP_LOW_FATAL;
+				lost = true;
+			} else {
+				ls = DDP_LOW_MOVED;
+			}
+			break;
+		case DDP_STEP_NO_EXTENT:
+			ddp_lowmem_step(l, ilog2(sub), DDP_LOW_NO_EXTENT);
+			continue;	/* the same pages, a smaller extent */
+		case DDP_STEP_BUSY:
+			ls = DDP_LOW_BUSY;
+			break;
+		default:
+			ls = DDP_LOW_FATAL;
+			break;
+		}
+		ddp_lowmem_step(l, ilog2(sub), ls);
+		if (ls == DDP_LOW_FATAL) {
+			if (lost) {
+				ddp_lost(w, pfn, n);
+				return false;
+			}
+			break;
+		}
+		i += sub;
+	}
+	return true;
+}
+
+/* Each split of a busy range tries ranges 2^DDP_LOWMEM_SPLIT times smaller. */
+#define DDP_LOWMEM_SPLIT	3
+
+/*
+ * Move [pfn, pfn + 2^order): claim it whole if it can be had, else split
+ * it and try the parts, down to single pages, so that the free pages
+ * around an unmovable one (a slab, a page table) move too.
+ */
+static void ddp_low_range(struct ddp_work *w, struct ddp_lowmem *l,
+			  unsigned long pfn, unsigned int order, u64 limit)
+{
+	unsigned long n = 1UL << order, i;
+	unsigned int sub;
+
+	if (ddp_frames_below(pfn, n, limit, ddp_low_xlate, NULL)) {
+		ddp_lowmem_step(l, order, DDP_LOW_ALREADY);
+		return;
+	}
+	if (ddp_claimable(pfn, n) &&
+	    !alloc_contig_range(pfn, pfn + n, MIGRATE_MOVABLE,
+				GFP_KERNEL | __GFP_NOWARN)) {
+		if (ddp_low_block(w, l, pfn, order, limit))
+			free_contig_range(pfn, n);
+		return;
+	}
+	if (!order) {
+		ddp_lowmem_step(l, 0, DDP_LOW_BUSY);
+		return;
+	}
+	sub = order > DDP_LOWMEM_SPLIT ? order - DDP_LOWMEM_SPLIT : 0;
+	for (i = 0; i < n && ddp_lowmem_order(l) >= 0; i += 1UL << sub)
+		ddp_low_range(w, l, pfn + i, sub, limit);
+}
+
+/* Free memory the sweep leaves to the rest of the domain. */
+#define DDP_SWEEP_RESERVE_MB	16
+
+static int ddp_pfn_cmp(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a;
+	unsigned long y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Largest aligned run of consecutive pfns at @pfns[0], at most 2^@order. */
+static unsigned int ddp_run_order(const unsigned long *pfns, unsigned long n,
+				  unsigned int order)
+{
+	unsigned int k;
+	unsigned long i;
+
+	for (k = order; k > 0; k--) {
+		unsigned long len = 1UL << k;
+
+		if (pfns[0] & (len - 1) || len > n)
+			continue;
+		for (i = 1; i < len && pfns[i] == pfns[0] + i; i++)
+			;
+		if (i == len)
+			return k;
+	}
+	return 0;
+}
+
+/* Exchange the held pages [pfn, pfn + 2^k); false if they must be leaked. */
+static bool ddp_sweep_extent(struct ddp_work *w, struct ddp_lowmem *l,
+			     unsigned long pfn, unsigned int k, u64 limit)
+{
+	enum ddp_step s;
 	bool lost;
 
-	c = alloc_pages(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY |
-			__GFP_NOMEMALLOC, order);
-	if (!c)
-		return DDP_LOW_NO_CHUNK;
-#ifdef CONFIG_ZONE_DMA
-	if (page_zonenum(c) == ZONE_DMA) {
-		/* Only when the larger zones have no chunk of this order. */
-		__free_pages(c, order);
-		return DDP_LOW_NO_CHUNK;
+	s = ddp_exchange(w, pfn_to_page(pfn), k, &lost);
+	if (s == DDP_STEP_OK &&
+	    (!ddp_verify(w->cpages, pfn, w->mframes, 1U << k) ||
+	     !ddp_frames_below(pfn, 1UL << k, limit, ddp_low_xlate, NULL))) {
+		s = DDP_STEP_FATAL;
+		lost = true;
 	}
-#endif
-	pfn = page_to_pfn(c);
-	if (ddp_frames_below(pfn, n, limit, ddp_low_xlate, NULL)) {
-		ddp_low_keep(kept, c, order);
-		return DDP_LOW_ALREADY;
-	}
-
-	s = ddp_exchange(w, c, order, &lost);
 	switch (s) {
 	case DDP_STEP_OK:
-		break;
-	case DDP_STEP_NO_EXTENT:
-		/* Back on its own frames. */
-		__free_pages(c, order);
-		return DDP_LOW_NO_EXTENT;
+		ddp_lowmem_step(l, k, DDP_LOW_MOVED);
+		return true;
 	case DDP_STEP_BUSY:
-		ddp_low_keep(kept, c, order);
-		return DDP_LOW_SKIPPED;
+		ddp_lowmem_step(l, k, DDP_LOW_BUSY);
+		return true;
+	case DDP_STEP_NO_EXTENT:
+		ddp_lowmem_step(l, k, DDP_LOW_NO_EXTENT);
+		return true;
 	default:
+		ddp_lowmem_step(l, k, DDP_LOW_FATAL);
 		if (lost)
-			ddp_lost(w, pfn, n);
-		else
-			__free_pages(c, order);
-		return DDP_LOW_FATAL;
+			ddp_lost(w, pfn, 1U << k);
+		return !lost;
 	}
+}
 
-	if (!ddp_verify(w->cpages, pfn, w->mframes, n)) {
-		ddp_lost(w, pfn, n);
-		return DDP_LOW_FATAL;
+/*
+ * The walk leaves free pages that lie in blocks it could not claim (next
+ * to a slab page, say).  The page allocator hands out the smallest free
+ * pieces first, so taking single pages finds them early: those below the
+ * limit are kept aside (not to be handed out again), those above it are
+ * held until as many as ddp_free_above() counted are found or the
+ * domain's free memory is down to DDP_SWEEP_RESERVE_MB.  The held pages
+ * are then sorted and exchanged in runs of consecutive pfns as one
+ * extent each, so that pages next to each other stay machine-contiguous
+ * (one by one, Xen would give them descending frames).  Then all are
+ * freed.
+ */
+static void ddp_low_sweep(struct ddp_work *w, struct ddp_lowmem *l,
+			  unsigned int order, u64 limit)
+{
+	u64 reserve = (u64)DDP_SWEEP_RESERVE_MB << (20 - PAGE_SHIFT);
+	unsigned long high = ddp_free_above(), n = 0, i, j;
+	struct page *page, *tmp;
+	unsigned long *pfns;
+	unsigned int k;
+	LIST_HEAD(kept);
+	bool ok;
+
+	if (!high)
+		return;
+	pfns = kvmalloc_array(high, sizeof(*pfns), GFP_KERNEL);
+	if (!pfns)
+		return;
+	while (n < high && global_zone_page_state(NR_FREE_PAGES) > reserve) {
+		page = alloc_page(GFP_NOWAIT | __GFP_NOWARN | __GFP_NOMEMALLOC);
+		if (!page)
+			break;
+		if (ddp_frames_below(page_to_pfn(page), 1, limit, ddp_low_xlate,
+				     NULL))
+			list_add(&page->lru, &kept);
+		else
+			pfns[n++] = page_to_pfn(page);
 	}
-	/* Consistent memory from here on: kept and freed at the end. */
-	ddp_low_keep(kept, c, order);
-	if (!ddp_frames_below(pfn, n, limit, ddp_low_xlate, NULL)) {
-		pr_err("XENMEM_exchange below 2^%u gave frames %#llx+%u\n",
-		       w->bits, (u64)w->mframes[0], n);
-		return DDP_LOW_FATAL;
+	sort(pfns, n, sizeof(*pfns), ddp_pfn_cmp, NULL);
+
+	for (i = 0; i < n; i += 1UL << k) {
+		k = ddp_run_order(pfns + i, n - i, min(order, l->order));
+		ok = ddp_lowmem_order(l) < 0 ||
+		     ddp_sweep_extent(w, l, pfns[i], k, limit);
+		for (j = 0; j < (1UL << k); j++)
+			if (ok)
+				__free_page(pfn_to_page(pfns[i + j]));
+		if (!(i & 255))
+			cond_resched();
 	}
-	return DDP_LOW_MOVED;
+	kvfree(pfns);
+	list_for_each_entry_safe(page, tmp, &kept, lru) {
+		list_del(&page->lru);
+		__free_page(page);
+	}
 }
 
 /**
- * ddp_lowmem_move() - move free memory below an address limit
- * @lowmem_mb: MiB to keep at most while moving, chunks that were low
- *	already included
+ * ddp_lowmem_move() - move the domain's memory below an address limit
+ * @lowmem_mb: MiB wanted below the limit, memory found there included
  * @addr_bits: limit: machine addresses below 2^@addr_bits
  *
- * Trades the machine frames of free chunks for frames below the limit
- * (XENMEM_exchange), so that memory the kernel allocates later (network
- * buffers, page pools, block I/O pages) mostly lies where a device with a
- * narrow DMA mask reaches it in place.  Stops when Xen has nothing below
- * the limit even at order 0, when the domain's free memory would fall
- * below ddp_lowmem_reserve(), or on anything unexpected (logged; pages
- * whose mapping cannot be vouched for are leaked).  Best effort: the
- * result is only logged and counted.  Process context; sleeps.
+ * Walks the domain's RAM and trades the machine frames of every free or
+ * movable block for frames below the limit (XENMEM_exchange), so that
+ * memory the kernel allocates later (network buffers, page pools, block
+ * I/O pages, new slabs) lies where a device with a narrow DMA mask reaches
+ * it in place.  Stops when enough lies low, when Xen has nothing below the
+ * limit even at order 0, or on anything unexpected (logged; pages whose
+ * mapping cannot be vouched for are leaked).  Best effort: the result is
+ * logged and counted.  Process context; sleeps.
  */
 void ddp_lowmem_move(unsigned int lowmem_mb, unsigned int addr_bits)
 {
 	struct ddp_work w = {};
 	struct ddp_lowmem l;
-	enum ddp_low_step s;
+	unsigned long pfn, n;
 	unsigned int order;
-	LIST_HEAD(kept);
-	u64 limit;
-	int o;
+	u64 limit, end;
 
 	if (!lowmem_mb || addr_bits <= PAGE_SHIFT)
 		return;
@@ -866,27 +1005,75 @@ void ddp_lowmem_move(unsigned int lowmem_mb, unsigned int addr_bits)
 		return;
 	}
 	w.bits = addr_bits;
+	n = 1UL << order;
+	end = ddp_ram_end_pfn();
 
-	ddp_lowmem_init(&l, (u64)lowmem_mb << (20 - PAGE_SHIFT),
-			totalram_pages(), order);
-	for (;;) {
-		o = ddp_lowmem_order(&l, global_zone_page_state(NR_FREE_PAGES));
-		if (o < 0)
-			break;
-		s = ddp_low_chunk(&w, o, limit, &kept);
-		ddp_lowmem_step(&l, o, s);
-		if (s == DDP_LOW_FATAL)
-			pr_err("lowmem: move stopped after an unexpected result\n");
+	ddp_lowmem_init(&l, (u64)lowmem_mb << (20 - PAGE_SHIFT), order);
+	for (pfn = 0; pfn + n <= end && ddp_lowmem_order(&l) >= 0; pfn += n) {
+		ddp_low_range(&w, &l, pfn, order, limit);
 		cond_resched();
 	}
-	ddp_low_release(&kept);
+	ddp_low_sweep(&w, &l, order, limit);
 	ddp_work_free(&w);
+	if (l.failures && ddp_lowmem_order(&l) < 0 && l.moved + l.already < l.want)
+		pr_info("lowmem: stopped: Xen has no more memory below 2^%u, or an error (above)\n",
+			addr_bits);
 
 	atomic64_set(&ddp_stats.lowmem_moved_bytes, l.moved << PAGE_SHIFT);
 	atomic64_set(&ddp_stats.lowmem_already_bytes, l.already << PAGE_SHIFT);
-	pr_info("moved %llu MiB below 2^%u (%llu MiB were already low, %u failed steps)\n",
+	atomic64_set(&ddp_stats.lowmem_busy_bytes, l.busy << PAGE_SHIFT);
+	pr_info("moved %llu MiB below 2^%u (%llu MiB were already low, %llu MiB in use could not move, %u failed steps)\n",
 		l.moved >> (20 - PAGE_SHIFT), addr_bits,
-		l.already >> (20 - PAGE_SHIFT), l.failures);
+		l.already >> (20 - PAGE_SHIFT), l.busy >> (20 - PAGE_SHIFT),
+		l.failures);
+}
+
+/* Free pages of @zone's buddy lists on frames at or above @limit. */
+static u64 ddp_zone_free_above(struct zone *zone, u64 limit)
+{
+	unsigned int order, mt;
+	unsigned long flags, i;
+	struct page *page;
+	u64 count = 0;
+
+	spin_lock_irqsave(&zone->lock, flags);
+	for (order = 0; order < MAX_ORDER; order++) {
+		struct free_area *area = &zone->free_area[order];
+
+		for (mt = 0; mt < MIGRATE_TYPES; mt++)
+			list_for_each_entry(page, &area->free_list[mt], lru)
+				for (i = 0; i < (1UL << order); i++)
+					if (ddp_low_xlate(page_to_pfn(page) + i,
+							  NULL) >= limit)
+						count++;
+	}
+	spin_unlock_irqrestore(&zone->lock, flags);
+	return count;
+}
+
+/**
+ * ddp_free_above() - free memory of the page allocator above the limit
+ *
+ * The limit is the pool's: machine addresses below 2^addr_bits.
+ * Walks the buddy free lists (per-CPU lists not included) under each
+ * zone's lock.  Shows what lowmem_mb left, and what came back later.
+ *
+ * Return: free pages backed by a frame at or above the limit.
+ */
+u64 ddp_free_above(void)
+{
+	u64 limit = ddp_frame_limit(ddp_addr_bits), count = 0;
+	struct zone *zone;
+	int nid, z;
+
+	for_each_online_node(nid) {
+		for (z = 0; z < MAX_NR_ZONES; z++) {
+			zone = &NODE_DATA(nid)->node_zones[z];
+			if (populated_zone(zone))
+				count += ddp_zone_free_above(zone, limit);
+		}
+	}
+	return count;
 }
 
 /**

@@ -38,10 +38,12 @@ enum ddp_key {
 	DDP_BUILD_FAILURES,
 	DDP_LOWMEM_MOVED_BYTES,
 	DDP_LOWMEM_ALREADY_BYTES,
+	DDP_LOWMEM_BUSY_BYTES,
 	DDP_REUSED_BYTES,
 	DDP_BOUNCE_ABOVE_MASK,
 	DDP_BOUNCE_SCATTERED,
 	DDP_HELD_BYTES,
+	DDP_FREE_ABOVE_LIMIT_BYTES,
 	DDP_NR_KEYS,
 };
 
@@ -60,10 +62,12 @@ static const char *const ddp_key_names[DDP_NR_KEYS] = {
 	[DDP_BUILD_FAILURES] = "build_failures",
 	[DDP_LOWMEM_MOVED_BYTES] = "lowmem_moved_bytes",
 	[DDP_LOWMEM_ALREADY_BYTES] = "lowmem_already_bytes",
+	[DDP_LOWMEM_BUSY_BYTES] = "lowmem_busy_bytes",
 	[DDP_REUSED_BYTES] = "reused_bytes",
 	[DDP_BOUNCE_ABOVE_MASK] = "bounce_above_mask",
 	[DDP_BOUNCE_SCATTERED] = "bounce_scattered",
 	[DDP_HELD_BYTES] = "held_bytes",
+	[DDP_FREE_ABOVE_LIMIT_BYTES] = "free_above_limit_bytes",
 };
 
 static u64 ddp_value(enum ddp_key k)
@@ -97,6 +101,8 @@ static u64 ddp_value(enum ddp_key k)
 		return atomic64_read(&ddp_stats.lowmem_moved_bytes);
 	case DDP_LOWMEM_ALREADY_BYTES:
 		return atomic64_read(&ddp_stats.lowmem_already_bytes);
+	case DDP_LOWMEM_BUSY_BYTES:
+		return atomic64_read(&ddp_stats.lowmem_busy_bytes);
 	case DDP_REUSED_BYTES:
 		return atomic64_read(&ddp_stats.reused_bytes);
 	case DDP_BOUNCE_ABOVE_MASK:
@@ -105,6 +111,8 @@ static u64 ddp_value(enum ddp_key k)
 		return atomic64_read(&ddp_stats.bounce_scattered);
 	case DDP_HELD_BYTES:
 		return ddp_pool_held();
+	case DDP_FREE_ABOVE_LIMIT_BYTES:
+		return ddp_free_above() << PAGE_SHIFT;
 	default:
 		return 0;
 	}
@@ -162,10 +170,12 @@ DDP_ATTR(bounces_live, DDP_BOUNCES_LIVE);
 DDP_ATTR(build_failures, DDP_BUILD_FAILURES);
 DDP_ATTR(lowmem_moved_bytes, DDP_LOWMEM_MOVED_BYTES);
 DDP_ATTR(lowmem_already_bytes, DDP_LOWMEM_ALREADY_BYTES);
+DDP_ATTR(lowmem_busy_bytes, DDP_LOWMEM_BUSY_BYTES);
 DDP_ATTR(reused_bytes, DDP_REUSED_BYTES);
 DDP_ATTR(bounce_above_mask, DDP_BOUNCE_ABOVE_MASK);
 DDP_ATTR(bounce_scattered, DDP_BOUNCE_SCATTERED);
 DDP_ATTR(held_bytes, DDP_HELD_BYTES);
+DDP_ATTR(free_above_limit_bytes, DDP_FREE_ABOVE_LIMIT_BYTES);
 
 static ssize_t devices_show(struct kobject *kobj, struct kobj_attribute *a,
 			    char *buf)
@@ -208,10 +218,12 @@ static struct attribute *ddp_attrs[] = {
 	&ddp_attr_build_failures.attr.attr,
 	&ddp_attr_lowmem_moved_bytes.attr.attr,
 	&ddp_attr_lowmem_already_bytes.attr.attr,
+	&ddp_attr_lowmem_busy_bytes.attr.attr,
 	&ddp_attr_reused_bytes.attr.attr,
 	&ddp_attr_bounce_above_mask.attr.attr,
 	&ddp_attr_bounce_scattered.attr.attr,
 	&ddp_attr_held_bytes.attr.attr,
+	&ddp_attr_free_above_limit_bytes.attr.attr,
 	&ddp_attr_devices.attr,
 	&ddp_attr_reset_counters.attr,
 	NULL,

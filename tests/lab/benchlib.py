@@ -259,13 +259,18 @@ def build_dma(outdir):
                      "mbps_nic": "MB/s, mean of TCP_STREAM and TCP_MAERTS with 9000-byte frames",
                      "cpu": "percent of the driver domain's CPU, mean of the NVMe and NIC parts",
                      "direct": "DMA mappings used in place (-1: swiotlb-xen does not count them)",
-                     "bounced": "DMA mappings copied through bounce buffers"}}
+                     "bounced": "DMA mappings copied through bounce buffers",
+                     "bounced_above_mask": "of those, buffers above the device's DMA mask (pool only)",
+                     "bounced_scattered": "of those, buffers on pages that are not machine-contiguous (pool only)"}}
     for mode, rs in runs.items():
         row = {}
         for key, src in (("mbps_nvme", "nvme_mbps"), ("mbps_nic", "nic_mbps"),
                          ("direct", "direct"), ("bounced", "bounced"),
                          ("bounced_bytes", "bounced_bytes")):
             _put(row, key, [r[src] for r in rs])
+        for key in ("above_mask", "scattered"):
+            if all(key in r for r in rs):
+                _put(row, "bounced_" + key, [r[key] for r in rs])
         _put(row, "cpu", [(r["nvme_cpu"] + r["nic_cpu"]) / 2 for r in rs])
         _put(row, "cpu_nvme", [r["nvme_cpu"] for r in rs])
         _put(row, "cpu_nic", [r["nic_cpu"] for r in rs])

@@ -697,90 +697,30 @@ static int t_frames_below(void)
 	return 0;
 }
 
-static int t_lowmem_reserve(void)
-{
-	/* 32 MiB plus 1/8 of the RAM. */
-	CHECK_EQ(ddp_lowmem_reserve(0), 8192);
-	CHECK_EQ(ddp_lowmem_reserve(262144), 8192 + 32768);
-	CHECK_EQ(ddp_lowmem_reserve(7), 8192);
-	return 0;
-}
-
-/* Free pages far above any reserve. */
-#define LOTS	((uint64_t)1 << 40)
-
-static int t_lowmem_all_ok(void)
+static int t_lowmem_walk(void)
 {
 	struct ddp_lowmem l;
 	unsigned int n = 0;
 	int o;
 
-	/* 256 MiB, half moved, half low already. */
-	ddp_lowmem_init(&l, 65536, 1 << 20, 9);
-	while ((o = ddp_lowmem_order(&l, LOTS)) >= 0) {
+	/* 256 MiB wanted: blocks moved, low already, and busy ones left. */
+	ddp_lowmem_init(&l, 65536, 9);
+	while ((o = ddp_lowmem_order(&l)) >= 0) {
 		CHECK_EQ(o, 9);
 		ddp_lowmem_step(&l, (unsigned int)o,
-				n++ & 1 ? DDP_LOW_ALREADY : DDP_LOW_MOVED);
-		CHECK(n <= 128, "too many steps");
+				n % 3 == 0 ? DDP_LOW_MOVED :
+				n % 3 == 1 ? DDP_LOW_ALREADY : DDP_LOW_BUSY);
+		n++;
+		CHECK(n <= 200, "too many steps");
 	}
-	CHECK_EQ(n, 128);
-	CHECK_EQ(l.held, 65536);
-	CHECK_EQ(l.moved, 32768);
-	CHECK_EQ(l.already, 32768);
+	/* 128 blocks below the limit; every third block was busy. */
+	CHECK_EQ(l.moved + l.already, 65536);
+	CHECK_EQ(l.moved, 64 * 512);
+	CHECK_EQ(l.busy, 63 * 512);
 	CHECK_EQ(l.failures, 0);
 	/* Nothing asked: nothing done. */
-	ddp_lowmem_init(&l, 0, 1 << 20, 9);
-	CHECK_EQ(ddp_lowmem_order(&l, LOTS), -1);
-	return 0;
-}
-
-static int t_lowmem_never_overshoots(void)
-{
-	struct ddp_lowmem l;
-
-	ddp_lowmem_init(&l, 700, 1 << 20, 9);
-	CHECK_EQ(ddp_lowmem_order(&l, LOTS), 9);
-	ddp_lowmem_step(&l, 9, DDP_LOW_MOVED);
-	/* 188 missing. */
-	CHECK_EQ(ddp_lowmem_order(&l, LOTS), 7);
-	ddp_lowmem_step(&l, 7, DDP_LOW_ALREADY);
-	CHECK_EQ(ddp_lowmem_order(&l, LOTS), 5);
-	ddp_lowmem_step(&l, 5, DDP_LOW_SKIPPED);
-	CHECK_EQ(ddp_lowmem_order(&l, LOTS), 4);
-	ddp_lowmem_step(&l, 4, DDP_LOW_MOVED);
-	CHECK_EQ(ddp_lowmem_order(&l, LOTS), 3);
-	ddp_lowmem_step(&l, 3, DDP_LOW_MOVED);
-	CHECK_EQ(ddp_lowmem_order(&l, LOTS), 2);
-	ddp_lowmem_step(&l, 2, DDP_LOW_MOVED);
-	CHECK_EQ(ddp_lowmem_order(&l, LOTS), -1);
-	CHECK_EQ(l.held, 700);
-	CHECK_EQ(l.moved, 512 + 16 + 8 + 4);
-	CHECK_EQ(l.already, 128);
-	CHECK_EQ(l.failures, 1);
-	/* The order given at the start is the largest ever tried. */
-	ddp_lowmem_init(&l, 4096, 1 << 20, 3);
-	CHECK_EQ(ddp_lowmem_order(&l, LOTS), 3);
-	return 0;
-}
-
-static int t_lowmem_reserve_stop(void)
-{
-	struct ddp_lowmem l;
-	uint64_t r = ddp_lowmem_reserve(1 << 20);
-
-	ddp_lowmem_init(&l, 65536, 1 << 20, 9);
-	CHECK_EQ(l.reserve, r);
-	/* A whole chunk must fit above the reserve. */
-	CHECK_EQ(ddp_lowmem_order(&l, r + 512), 9);
-	CHECK_EQ(ddp_lowmem_order(&l, r + 511), -1);
-	CHECK_EQ(ddp_lowmem_order(&l, r), -1);
-	CHECK_EQ(ddp_lowmem_order(&l, r - 1), -1);
-	CHECK_EQ(ddp_lowmem_order(&l, 0), -1);
-	/* The same with a smaller chunk. */
-	ddp_lowmem_init(&l, 65536, 1 << 20, 9);
-	ddp_lowmem_step(&l, 9, DDP_LOW_NO_EXTENT);
-	CHECK_EQ(ddp_lowmem_order(&l, r + 256), 8);
-	CHECK_EQ(ddp_lowmem_order(&l, r + 255), -1);
+	ddp_lowmem_init(&l, 0, 9);
+	CHECK_EQ(ddp_lowmem_order(&l), -1);
 	return 0;
 }
 
@@ -789,54 +729,60 @@ static int t_lowmem_fallback(void)
 	struct ddp_lowmem l;
 	int o;
 
-	ddp_lowmem_init(&l, 65536, 1 << 20, 9);
+	ddp_lowmem_init(&l, 1 << 20, 9);
 	ddp_lowmem_step(&l, 9, DDP_LOW_NO_EXTENT);
-	CHECK_EQ(ddp_lowmem_order(&l, LOTS), 8);
+	CHECK_EQ(ddp_lowmem_order(&l), 8);
 	ddp_lowmem_step(&l, 8, DDP_LOW_MOVED);
 	/* Never back up to a larger order. */
-	CHECK_EQ(ddp_lowmem_order(&l, LOTS), 8);
-	ddp_lowmem_step(&l, 8, DDP_LOW_NO_CHUNK);
-	CHECK_EQ(ddp_lowmem_order(&l, LOTS), 7);
-	while ((o = ddp_lowmem_order(&l, LOTS)) > 0)
+	CHECK_EQ(ddp_lowmem_order(&l), 8);
+	/* A block low already, counted at its own order. */
+	ddp_lowmem_step(&l, 9, DDP_LOW_ALREADY);
+	CHECK_EQ(ddp_lowmem_order(&l), 8);
+	while ((o = ddp_lowmem_order(&l)) > 0)
 		ddp_lowmem_step(&l, (unsigned int)o, DDP_LOW_NO_EXTENT);
 	CHECK_EQ(o, 0);
 	ddp_lowmem_step(&l, 0, DDP_LOW_MOVED);
-	CHECK_EQ(ddp_lowmem_order(&l, LOTS), 0);
+	CHECK_EQ(ddp_lowmem_order(&l), 0);
 	/* No extent at order 0: Xen has nothing left below the limit. */
 	ddp_lowmem_step(&l, 0, DDP_LOW_NO_EXTENT);
-	CHECK_EQ(ddp_lowmem_order(&l, LOTS), -1);
+	CHECK_EQ(ddp_lowmem_order(&l), -1);
 	CHECK_EQ(l.failures, 10);
 	CHECK_EQ(l.moved, 257);
-	/* No chunk at order 0 ends it too. */
-	ddp_lowmem_init(&l, 65536, 1 << 20, 0);
-	ddp_lowmem_step(&l, 0, DDP_LOW_NO_CHUNK);
-	CHECK_EQ(ddp_lowmem_order(&l, LOTS), -1);
+	CHECK_EQ(l.already, 512);
+	/* A stale failure of a larger order does not raise the order. */
+	ddp_lowmem_init(&l, 1 << 20, 9);
+	ddp_lowmem_step(&l, 9, DDP_LOW_NO_EXTENT);
+	ddp_lowmem_step(&l, 8, DDP_LOW_NO_EXTENT);
+	ddp_lowmem_step(&l, 9, DDP_LOW_NO_EXTENT);
+	CHECK_EQ(ddp_lowmem_order(&l), 7);
 	return 0;
 }
 
-static int t_lowmem_skipped_fatal(void)
+static int t_lowmem_stops(void)
 {
 	struct ddp_lowmem l;
-	unsigned int i;
 
-	ddp_lowmem_init(&l, 1 << 20, 1 << 20, 9);
-	for (i = 0; i + 1 < DDP_LOWMEM_MAX_SKIPPED; i++) {
-		ddp_lowmem_step(&l, 9, DDP_LOW_SKIPPED);
-		ddp_lowmem_step(&l, 9, DDP_LOW_MOVED);
-		CHECK_EQ(ddp_lowmem_order(&l, LOTS), 9);
-	}
-	ddp_lowmem_step(&l, 9, DDP_LOW_SKIPPED);
-	CHECK_EQ(ddp_lowmem_order(&l, LOTS), -1);
-	/* Skipped chunks are kept: they count against the amount. */
-	CHECK_EQ(l.held, (uint64_t)(2 * DDP_LOWMEM_MAX_SKIPPED - 1) * 512);
-	CHECK_EQ(l.failures, DDP_LOWMEM_MAX_SKIPPED);
-
-	ddp_lowmem_init(&l, 65536, 1 << 20, 9);
+	/* Exactly what was wanted, then over. */
+	ddp_lowmem_init(&l, 700, 9);
 	ddp_lowmem_step(&l, 9, DDP_LOW_MOVED);
+	CHECK_EQ(ddp_lowmem_order(&l), 9);
+	ddp_lowmem_step(&l, 7, DDP_LOW_ALREADY);
+	CHECK_EQ(ddp_lowmem_order(&l), 9);
+	ddp_lowmem_step(&l, 6, DDP_LOW_MOVED);
+	CHECK_EQ(ddp_lowmem_order(&l), -1);
+	/* Busy memory never ends the walk, nor counts. */
+	ddp_lowmem_init(&l, 512, 9);
+	ddp_lowmem_step(&l, 9, DDP_LOW_BUSY);
+	ddp_lowmem_step(&l, 9, DDP_LOW_BUSY);
+	CHECK_EQ(ddp_lowmem_order(&l), 9);
+	CHECK_EQ(l.failures, 0);
+	/* An unexpected result ends it. */
 	ddp_lowmem_step(&l, 9, DDP_LOW_FATAL);
-	CHECK_EQ(ddp_lowmem_order(&l, LOTS), -1);
-	CHECK_EQ(l.moved, 512);
+	CHECK_EQ(ddp_lowmem_order(&l), -1);
 	CHECK_EQ(l.failures, 1);
+	/* The order given at the start is the largest ever tried. */
+	ddp_lowmem_init(&l, 4096, 3);
+	CHECK_EQ(ddp_lowmem_order(&l), 3);
 	return 0;
 }
 
@@ -907,9 +853,8 @@ static const struct test tests[] = {
 	T(sync_span), T(chunk_find), T(copy_rules), T(exchange_bits),
 	T(target_plan), T(build_all_ok), T(build_never_overshoots),
 	T(build_fallback), T(build_busy), T(build_fatal), T(frame_limit),
-	T(frames_below), T(lowmem_reserve), T(lowmem_all_ok),
-	T(lowmem_never_overshoots), T(lowmem_reserve_stop),
-	T(lowmem_fallback), T(lowmem_skipped_fatal), T(attach_parse),
+	T(frames_below), T(lowmem_walk), T(lowmem_fallback),
+	T(lowmem_stops), T(attach_parse),
 	T(attach_refused),
 };
 

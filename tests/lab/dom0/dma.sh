@@ -79,7 +79,8 @@ dma_compare() {
 	if [ -z "$sb" ] || [ -z "$pb" ]; then
 		result FAIL dma-bounces "no counts: swiotlb-xen '$sb', pool '$pb'"
 	else
-		result PASS dma-bounces "bounced mappings for the same 768 MiB of DMA: pool $pb, swiotlb-xen $sb"
+		result PASS dma-bounces "bounced mappings for the same 768 MiB of DMA: pool $pb ($(echo "$pool" |
+			grep -o 'above_mask=[0-9]* scattered=[0-9]*')), swiotlb-xen $sb"
 	fi
 }
 

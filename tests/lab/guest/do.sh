@@ -173,12 +173,13 @@ dd_pool_switch() {
 	lsmod | grep -q '^dddmapool ' && die "dddmapool is loaded already"
 	rmmod nvme e1000 || die "rmmod nvme e1000"
 	# lowmem_mb: free memory moved below 4 GiB for the 32-bit e1000
-	insmod /lab/modules/dddmapool.ko dyndbg=+p lowmem_mb=256 ||
+	insmod /lab/modules/dddmapool.ko dyndbg=+p lowmem_mb=1024 ||
 		die "insmod dddmapool: $(dmesg | grep dddmapool | tail -n 6 | tr '\n' ' ')"
 	dd_native_load
 	dd_net_native >/dev/null
 	echo "dddmapool: $(dmesg | grep -m1 'of 1:1 memory' | sed 's/.*dddmapool: //');" \
-		"$(dmesg | grep -m1 'dddmapool: moved' | sed 's/.*dddmapool: //')"
+		"$(dmesg | grep -m1 'dddmapool: moved' | sed 's/.*dddmapool: //');" \
+		"free memory above 4 GiB: $(($(pool_stat free_above_limit_bytes) >> 10)) KiB"
 }
 
 # A pool too large for the domain is refused at load with its reason, and
@@ -211,7 +212,7 @@ dd_pool_reload() {
 	before=$(pool_stat pool_bytes)
 	rmmod nvme e1000 || die "rmmod nvme e1000"
 	rmmod dddmapool || die "rmmod dddmapool with no driver bound: $(dmesg | tail -n 2)"
-	insmod /lab/modules/dddmapool.ko dyndbg=+p lowmem_mb=256 ||
+	insmod /lab/modules/dddmapool.ko dyndbg=+p lowmem_mb=1024 ||
 		die "insmod dddmapool again: $(dmesg | grep dddmapool | tail -n 6 | tr '\n' ' ')"
 	after=$(pool_stat pool_bytes)
 	reused=$(pool_stat reused_bytes)
