@@ -853,8 +853,13 @@ static void ddp_low_range(struct ddp_work *w, struct ddp_lowmem *l,
 		ddp_low_range(w, l, pfn + i, sub, limit);
 }
 
-/* Free memory the sweep leaves to the rest of the domain. */
+/*
+ * Free memory the sweep leaves to the rest of the domain, and how many low
+ * pages it sets aside at most per high page it looks for: the high pieces
+ * come first, and the sweep must not starve the domain looking for them.
+ */
 #define DDP_SWEEP_RESERVE_MB	16
+#define DDP_SWEEP_LOW_PER_HIGH	8
 
 static int ddp_pfn_cmp(const void *a, const void *b)
 {
@@ -921,8 +926,9 @@ static bool ddp_sweep_extent(struct ddp_work *w, struct ddp_lowmem *l,
  * to a slab page, say).  The page allocator hands out the smallest free
  * pieces first, so taking single pages finds them early: those below the
  * limit are kept aside (not to be handed out again), those above it are
- * held until as many as ddp_free_above() counted are found or the
- * domain's free memory is down to DDP_SWEEP_RESERVE_MB.  The held pages
+ * held until as many as ddp_free_above() counted are found, the low ones
+ * set aside reach DDP_SWEEP_LOW_PER_HIGH times that, or the domain's free
+ * memory is down to DDP_SWEEP_RESERVE_MB.  The held pages
  * are then sorted and exchanged in runs of consecutive pfns as one
  * extent each, so that pages next to each other stay machine-contiguous
  * (one by one, Xen would give them descending frames).  Then all are
@@ -932,7 +938,7 @@ static void ddp_low_sweep(struct ddp_work *w, struct ddp_lowmem *l,
 			  unsigned int order, u64 limit)
 {
 	u64 reserve = (u64)DDP_SWEEP_RESERVE_MB << (20 - PAGE_SHIFT);
-	unsigned long high = ddp_free_above(), n = 0, i, j;
+	unsigned long high = ddp_free_above(), n = 0, low = 0, i, j;
 	struct page *page, *tmp;
 	unsigned long *pfns;
 	unsigned int k;
@@ -944,15 +950,18 @@ static void ddp_low_sweep(struct ddp_work *w, struct ddp_lowmem *l,
 	pfns = kvmalloc_array(high, sizeof(*pfns), GFP_KERNEL);
 	if (!pfns)
 		return;
-	while (n < high && global_zone_page_state(NR_FREE_PAGES) > reserve) {
+	while (n < high && low < DDP_SWEEP_LOW_PER_HIGH * (high + 128) &&
+	       global_zone_page_state(NR_FREE_PAGES) > reserve) {
 		page = alloc_page(GFP_NOWAIT | __GFP_NOWARN | __GFP_NOMEMALLOC);
 		if (!page)
 			break;
 		if (ddp_frames_below(page_to_pfn(page), 1, limit, ddp_low_xlate,
-				     NULL))
+				     NULL)) {
 			list_add(&page->lru, &kept);
-		else
+			low++;
+		} else {
 			pfns[n++] = page_to_pfn(page);
+		}
 	}
 	sort(pfns, n, sizeof(*pfns), ddp_pfn_cmp, NULL);
 

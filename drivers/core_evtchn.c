@@ -36,7 +36,7 @@ EXPORT_SYMBOL_GPL(ddcore_evtchn_read);
  * @name: interrupt name
  * @data: handler argument
  *
- * The handler must arrange for ddcore_back_eoi() to be called once the
+ * The handler must arrange for ddcore_eoi() to be called once the
  * work it signalled has been looked at.
  *
  * Return: the irq (positive) or a negative errno.
@@ -50,16 +50,16 @@ int ddcore_back_evtchn_bind(struct xenbus_device *dev, evtchn_port_t port,
 EXPORT_SYMBOL_GPL(ddcore_back_evtchn_bind);
 
 /**
- * ddcore_back_eoi() - signal late EOI for a backend channel
- * @irq: irq from ddcore_back_evtchn_bind()
+ * ddcore_eoi() - signal late EOI for a channel of either side
+ * @irq: irq from ddcore_back_evtchn_bind() or ddcore_front_evtchn_alloc()
  * @had_work: the event led to work; false marks it spurious so that a
- *	flooding frontend gets throttled
+ *	flooding other end gets throttled
  */
-void ddcore_back_eoi(int irq, bool had_work)
+void ddcore_eoi(int irq, bool had_work)
 {
 	xen_irq_lateeoi(irq, had_work ? 0 : XEN_EOI_FLAG_SPURIOUS);
 }
-EXPORT_SYMBOL_GPL(ddcore_back_eoi);
+EXPORT_SYMBOL_GPL(ddcore_eoi);
 
 /**
  * ddcore_front_evtchn_alloc() - allocate and bind a frontend channel
@@ -68,20 +68,28 @@ EXPORT_SYMBOL_GPL(ddcore_back_eoi);
  * @handler: interrupt handler
  * @name: interrupt name
  * @data: handler argument
+ * @late_eoi: bind for late EOI, as the backends' channels are: the handler
+ *	then calls ddcore_eoi() for each event, marking events without work
+ *	spurious so that a backend flooding the channel gets throttled; a
+ *	frontend that has found its backend broken does not call it, and the
+ *	channel stays masked until it is unbound
  *
  * Return: the irq (positive) or a negative errno; nothing is left
  * allocated on failure.
  */
 int ddcore_front_evtchn_alloc(struct xenbus_device *dev, evtchn_port_t *port,
 			      irq_handler_t handler, const char *name,
-			      void *data)
+			      void *data, bool late_eoi)
 {
 	int err, irq;
 
 	err = xenbus_alloc_evtchn(dev, port);
 	if (err)
 		return err;
-	irq = bind_evtchn_to_irqhandler(*port, handler, 0, name, data);
+	if (late_eoi)
+		irq = bind_evtchn_to_irqhandler_lateeoi(*port, handler, 0, name, data);
+	else
+		irq = bind_evtchn_to_irqhandler(*port, handler, 0, name, data);
 	if (irq <= 0) {
 		xenbus_dev_fatal(dev, irq, "binding event channel %u", *port);
 		xenbus_free_evtchn(dev, *port);

@@ -9,7 +9,10 @@
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <xen/grant_table.h>
 #include <xen/interface/io/ring.h>
+#include <xen/page.h>
+#include <xen/xenbus.h>
 #include <ddstack/ddcore.h>
 
 /* Every Xen shared ring starts with these four indices. */
@@ -42,12 +45,28 @@ EXPORT_SYMBOL_GPL(ddcore_fring_setup);
 /**
  * ddcore_fring_teardown() - end access to and free a frontend ring
  * @r: ring; safe to call on a ring never set up
+ *
+ * A page the backend still maps is freed only once it lets go of it
+ * (gnttab_end_foreign_access() with the page), never handed back to the
+ * page allocator under the backend's mapping, as xenbus_teardown_ring()
+ * of Linux 6.1 would.
  */
 void ddcore_fring_teardown(struct ddcore_fring *r)
 {
+	unsigned int i, n = 1U << r->order;
+	struct page *pg;
+
 	if (!r->sring)
 		return;
-	xenbus_teardown_ring(&r->sring, 1U << r->order, r->refs);
+	for (i = 0; i < n; i++) {
+		/* xenbus_setup_ring() allocated exact, split pages */
+		pg = virt_to_page(r->sring + i * XEN_PAGE_SIZE);
+		if (r->refs[i] != INVALID_GRANT_REF)
+			gnttab_end_foreign_access(r->refs[i], pg);
+		else
+			put_page(pg);
+		r->refs[i] = INVALID_GRANT_REF;
+	}
 	r->sring = NULL;
 }
 EXPORT_SYMBOL_GPL(ddcore_fring_teardown);

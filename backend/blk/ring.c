@@ -494,7 +494,7 @@ static int ddbb_thread(void *arg)
 		if (!ring->broken && ddbb_do_requests(ring))
 			work = true;
 		if (eoi)
-			ddcore_back_eoi(ring->irq, work);
+			ddcore_eoi(ring->irq, work);
 		ddbb_pg_purge(ring, false);
 		if (!ring->idx)
 			ddbb_dev_check_resize(ring->blkif);

@@ -523,7 +523,7 @@ irqreturn_t ddnb_rx_interrupt(int irq, void *data)
 
 	atomic_or(DDNB_EOI_RX, &q->eoi);
 	if (!ddnb_rx_kick(q) && (atomic_fetch_andnot(DDNB_EOI_RX, &q->eoi) & DDNB_EOI_RX))
-		ddcore_back_eoi(irq, false);
+		ddcore_eoi(irq, false);
 	return IRQ_HANDLED;
 }
 

@@ -379,6 +379,6 @@ irqreturn_t ddnb_tx_interrupt(int irq, void *data)
 
 	atomic_or(DDNB_EOI_TX, &q->eoi);
 	if (!ddnb_tx_kick(q) && (atomic_fetch_andnot(DDNB_EOI_TX, &q->eoi) & DDNB_EOI_TX))
-		ddcore_back_eoi(irq, false);
+		ddcore_eoi(irq, false);
 	return IRQ_HANDLED;
 }

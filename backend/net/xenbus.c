@@ -95,7 +95,7 @@ void ddnb_eoi(struct ddnb_queue *q, unsigned int bit)
 
 	if (!(old & bit) || (old & ~bit & same))
 		return;
-	ddcore_back_eoi(bit == DDNB_EOI_TX ? q->tx_irq : q->rx_irq, true);
+	ddcore_eoi(bit == DDNB_EOI_TX ? q->tx_irq : q->rx_irq, true);
 }
 
 /**
@@ -116,7 +116,7 @@ irqreturn_t ddnb_interrupt(int irq, void *data)
 	if (!tx && !rx) {
 		/* Whoever clears the last bit sends the EOI. */
 		if (atomic_fetch_andnot(DDNB_EOI_TX | DDNB_EOI_RX, &q->eoi))
-			ddcore_back_eoi(irq, false);
+			ddcore_eoi(irq, false);
 		return IRQ_HANDLED;
 	}
 	if (!tx)

@@ -221,7 +221,8 @@ static int ddbf_build_rw(struct ddbf_ring *ring, struct ddbf_shadow *sh,
 
 	for (i = 0; i < l.nr_indirect_pages; i++) {
 		if (!info->persistent && !sh->ind_page[i]) {
-			sh->ind_page[i] = alloc_page(GFP_ATOMIC | __GFP_NOWARN);
+			/* granted: nothing of ours may be left in it */
+			sh->ind_page[i] = alloc_page(GFP_ATOMIC | __GFP_NOWARN | __GFP_ZERO);
 			if (!sh->ind_page[i])
 				goto nomem;
 		}
@@ -487,12 +488,19 @@ static void ddbf_responses(struct ddbf_ring *ring)
 irqreturn_t ddbf_interrupt(int irq, void *data)
 {
 	struct ddbf_ring *ring = data;
+	bool work = false, broken;
 	unsigned long flags;
 
 	spin_lock_irqsave(&ring->lock, flags);
-	if (READ_ONCE(ring->info->state) == DDBF_CONNECTED)
+	if (READ_ONCE(ring->info->state) == DDBF_CONNECTED) {
+		work = RING_HAS_UNCONSUMED_RESPONSES(&ring->ring);
 		ddbf_responses(ring);
+	}
+	broken = READ_ONCE(ring->info->state) == DDBF_BROKEN;
 	spin_unlock_irqrestore(&ring->lock, flags);
+	/* A broken backend's channel stays masked: it cannot flood us. */
+	if (!broken)
+		ddcore_eoi(irq, work);
 	return IRQ_HANDLED;
 }
 
@@ -574,7 +582,7 @@ int ddbf_ring_alloc(struct ddbf_ring *ring)
 	ring->free_head = 0;
 
 	err = ddcore_front_evtchn_alloc(dev, &ring->evtchn, ddbf_interrupt,
-					DDBF_NAME, ring);
+					DDBF_NAME, ring, true);
 	if (err < 0) {
 		ring->evtchn = 0;
 		return err;

@@ -148,14 +148,14 @@ int ddnf_queue_setup(struct ddnf_queue *q)
 		snprintf(q->tx_irq_name, sizeof(q->tx_irq_name), "%s-q%u-tx", name, q->idx);
 		snprintf(q->rx_irq_name, sizeof(q->rx_irq_name), "%s-q%u-rx", name, q->idx);
 		err = ddcore_front_evtchn_alloc(dev, &q->tx_evtchn, ddnf_tx_interrupt,
-						q->tx_irq_name, q);
+						q->tx_irq_name, q, false);
 		if (err < 0) {
 			q->tx_evtchn = 0;
 			return err;
 		}
 		q->tx_irq = err;
 		err = ddcore_front_evtchn_alloc(dev, &q->rx_evtchn, ddnf_rx_interrupt,
-						q->rx_irq_name, q);
+						q->rx_irq_name, q, false);
 		if (err < 0) {
 			q->rx_evtchn = 0;
 			return err;
@@ -164,7 +164,7 @@ int ddnf_queue_setup(struct ddnf_queue *q)
 	} else {
 		snprintf(q->tx_irq_name, sizeof(q->tx_irq_name), "%s-q%u", name, q->idx);
 		err = ddcore_front_evtchn_alloc(dev, &q->tx_evtchn, ddnf_interrupt,
-						q->tx_irq_name, q);
+						q->tx_irq_name, q, false);
 		if (err < 0) {
 			q->tx_evtchn = 0;
 			return err;

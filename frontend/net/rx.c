@@ -106,7 +106,8 @@ int ddnf_rx_fill(struct ddnf_queue *q, gfp_t gfp)
 	int n = 0, ref;
 
 	while (q->rx.req_prod_pvt - q->rx.rsp_cons < DDNF_RX_RING_SIZE) {
-		page = alloc_page(gfp | __GFP_NOWARN);
+		/* granted to the backend: nothing of ours may be left in it */
+		page = alloc_page(gfp | __GFP_NOWARN | __GFP_ZERO);
 		if (!page)
 			goto fail;
 		ref = gnttab_claim_grant_reference(&q->gref_rx_head);

@@ -142,10 +142,10 @@ static inline size_t ddcore_ring_bytes(unsigned int order)
 int ddcore_evtchn_read(const char *dir, evtchn_port_t *port);
 int ddcore_back_evtchn_bind(struct xenbus_device *dev, evtchn_port_t port,
 			    irq_handler_t handler, const char *name, void *data);
-void ddcore_back_eoi(int irq, bool had_work);
+void ddcore_eoi(int irq, bool had_work);
 int ddcore_front_evtchn_alloc(struct xenbus_device *dev, evtchn_port_t *port,
 			      irq_handler_t handler, const char *name,
-			      void *data);
+			      void *data, bool late_eoi);
 void ddcore_front_evtchn_free(struct xenbus_device *dev, evtchn_port_t port,
 			      int irq, void *data);
 void ddcore_evtchn_unbind(int irq, void *data);
