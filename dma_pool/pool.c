@@ -760,6 +760,45 @@ static u64 ddp_low_xlate(u64 pfn, void *ctx)
 }
 
 /*
+ * Exchange the held pages [pfn, pfn + 2^k) for one extent below @limit and
+ * account for it in @l.  On DDP_LOW_FATAL, *lost says whether the pages
+ * must never be freed (the caller leaks and logs them).
+ */
+static enum ddp_low_step ddp_low_exchange(struct ddp_work *w,
+					  struct ddp_lowmem *l,
+					  unsigned long pfn, unsigned int k,
+					  u64 limit, bool *lost)
+{
+	unsigned long n = 1UL << k;
+	enum ddp_low_step ls;
+
+	switch (ddp_exchange(w, pfn_to_page(pfn), k, lost)) {
+	case DDP_STEP_OK:
+		if (ddp_verify(w->cpages, pfn, w->mframes, n) &&
+		    ddp_frames_below(pfn, n, limit, ddp_low_xlate, NULL)) {
+			ls = DDP_LOW_MOVED;
+			break;
+		}
+		pr_err("lowmem: XENMEM_exchange below 2^%u gave frames %#llx+%lu\n",
+		       w->bits, (u64)w->mframes[0], n);
+		ls = DDP_LOW_FATAL;
+		*lost = true;
+		break;
+	case DDP_STEP_NO_EXTENT:
+		ls = DDP_LOW_NO_EXTENT;
+		break;
+	case DDP_STEP_BUSY:
+		ls = DDP_LOW_BUSY;
+		break;
+	default:
+		ls = DDP_LOW_FATAL;
+		break;
+	}
+	ddp_lowmem_step(l, k, ls);
+	return ls;
+}
+
+/*
  * Exchange the claimed block [pfn, pfn + 2^order) for frames below @limit,
  * in extents of the order @l allows.  Returns false when the block must
  * not be freed (its mapping cannot be vouched for: leaked, logged).
@@ -767,14 +806,13 @@ static u64 ddp_low_xlate(u64 pfn, void *ctx)
 static bool ddp_low_block(struct ddp_work *w, struct ddp_lowmem *l,
 			  unsigned long pfn, unsigned int order, u64 limit)
 {
-	unsigned long i = 0, n = 1UL << order;
+	unsigned long i = 0, n = 1UL << order, sub;
 	enum ddp_low_step ls;
-	enum ddp_step s;
 	bool lost;
 	int o;
 
 	while (i < n && (o = ddp_lowmem_order(l)) >= 0) {
-		unsigned long sub = 1UL << min_t(unsigned int, o, order);
+		sub = 1UL << min_t(unsigned int, o, order);
 
 		/* i is a multiple of every order tried since: aligned. */
 		if (ddp_frames_below(pfn + i, sub, limit, ddp_low_xlate, NULL)) {
@@ -782,31 +820,9 @@ static bool ddp_low_block(struct ddp_work *w, struct ddp_lowmem *l,
 			i += sub;
 			continue;
 		}
-		s = ddp_exchange(w, pfn_to_page(pfn + i), ilog2(sub), &lost);
-		switch (s) {
-		case DDP_STEP_OK:
-			if (!ddp_verify(w->cpages, pfn + i, w->mframes, sub) ||
-			    !ddp_frames_below(pfn + i, sub, limit, ddp_low_xlate,
-					      NULL)) {
-				pr_err("lowmem: XENMEM_exchange below 2^%u gave frames %#llx+%lu\n",
-				       w->bits, (u64)w->mframes[0], sub);
-				ls = DDP_LOW_FATAL;
-				lost = true;
-			} else {
-				ls = DDP_LOW_MOVED;
-			}
-			break;
-		case DDP_STEP_NO_EXTENT:
-			ddp_lowmem_step(l, ilog2(sub), DDP_LOW_NO_EXTENT);
+		ls = ddp_low_exchange(w, l, pfn + i, ilog2(sub), limit, &lost);
+		if (ls == DDP_LOW_NO_EXTENT)
 			continue;	/* the same pages, a smaller extent */
-		case DDP_STEP_BUSY:
-			ls = DDP_LOW_BUSY;
-			break;
-		default:
-			ls = DDP_LOW_FATAL;
-			break;
-		}
-		ddp_lowmem_step(l, ilog2(sub), ls);
 		if (ls == DDP_LOW_FATAL) {
 			if (lost) {
 				ddp_lost(w, pfn, n);
@@ -889,38 +905,6 @@ static unsigned int ddp_run_order(const unsigned long *pfns, unsigned long n,
 	return 0;
 }
 
-/* Exchange the held pages [pfn, pfn + 2^k); false if they must be leaked. */
-static bool ddp_sweep_extent(struct ddp_work *w, struct ddp_lowmem *l,
-			     unsigned long pfn, unsigned int k, u64 limit)
-{
-	enum ddp_step s;
-	bool lost;
-
-	s = ddp_exchange(w, pfn_to_page(pfn), k, &lost);
-	if (s == DDP_STEP_OK &&
-	    (!ddp_verify(w->cpages, pfn, w->mframes, 1U << k) ||
-	     !ddp_frames_below(pfn, 1UL << k, limit, ddp_low_xlate, NULL))) {
-		s = DDP_STEP_FATAL;
-		lost = true;
-	}
-	switch (s) {
-	case DDP_STEP_OK:
-		ddp_lowmem_step(l, k, DDP_LOW_MOVED);
-		return true;
-	case DDP_STEP_BUSY:
-		ddp_lowmem_step(l, k, DDP_LOW_BUSY);
-		return true;
-	case DDP_STEP_NO_EXTENT:
-		ddp_lowmem_step(l, k, DDP_LOW_NO_EXTENT);
-		return true;
-	default:
-		ddp_lowmem_step(l, k, DDP_LOW_FATAL);
-		if (lost)
-			ddp_lost(w, pfn, 1U << k);
-		return !lost;
-	}
-}
-
 /*
  * The walk leaves free pages that lie in blocks it could not claim (next
  * to a slab page, say).  The page allocator hands out the smallest free
@@ -943,7 +927,7 @@ static void ddp_low_sweep(struct ddp_work *w, struct ddp_lowmem *l,
 	unsigned long *pfns;
 	unsigned int k;
 	LIST_HEAD(kept);
-	bool ok;
+	bool ok, lost;
 
 	if (!high)
 		return;
@@ -967,11 +951,15 @@ static void ddp_low_sweep(struct ddp_work *w, struct ddp_lowmem *l,
 
 	for (i = 0; i < n; i += 1UL << k) {
 		k = ddp_run_order(pfns + i, n - i, min(order, l->order));
-		ok = ddp_lowmem_order(l) < 0 ||
-		     ddp_sweep_extent(w, l, pfns[i], k, limit);
-		for (j = 0; j < (1UL << k); j++)
-			if (ok)
-				__free_page(pfn_to_page(pfns[i + j]));
+		ok = true;
+		if (ddp_lowmem_order(l) >= 0 &&
+		    ddp_low_exchange(w, l, pfns[i], k, limit, &lost) ==
+		    DDP_LOW_FATAL && lost) {
+			ddp_lost(w, pfns[i], 1U << k);
+			ok = false;
+		}
+		for (j = 0; ok && j < (1UL << k); j++)
+			__free_page(pfn_to_page(pfns[i + j]));
 		if (!(i & 255))
 			cond_resched();
 	}

@@ -166,15 +166,20 @@ dd_dma_workload() {
 		"nic_cpu=$(cpu_pct "$c0" "$c1") $(dma_counts $mode)"
 }
 
+# Load the pool as the lab uses it: lowmem_mb moves the driver domain's free
+# and movable memory below 4 GiB for the 32-bit e1000: dd_pool_insmod
+dd_pool_insmod() {
+	insmod /lab/modules/dddmapool.ko dyndbg=+p lowmem_mb=1024 ||
+		die "insmod dddmapool: $(dmesg | grep dddmapool | tail -n 6 | tr '\n' ' ')"
+}
+
 # Move the passed-through devices from swiotlb-xen to the pool: their
 # drivers go, the pool comes (and attaches to the driverless devices), the
 # drivers come back: dd_pool_switch
 dd_pool_switch() {
 	lsmod | grep -q '^dddmapool ' && die "dddmapool is loaded already"
 	rmmod nvme e1000 || die "rmmod nvme e1000"
-	# lowmem_mb: free memory moved below 4 GiB for the 32-bit e1000
-	insmod /lab/modules/dddmapool.ko dyndbg=+p lowmem_mb=1024 ||
-		die "insmod dddmapool: $(dmesg | grep dddmapool | tail -n 6 | tr '\n' ' ')"
+	dd_pool_insmod
 	dd_native_load
 	dd_net_native >/dev/null
 	echo "dddmapool: $(dmesg | grep -m1 'of 1:1 memory' | sed 's/.*dddmapool: //');" \
@@ -212,8 +217,7 @@ dd_pool_reload() {
 	before=$(pool_stat pool_bytes)
 	rmmod nvme e1000 || die "rmmod nvme e1000"
 	rmmod dddmapool || die "rmmod dddmapool with no driver bound: $(dmesg | tail -n 2)"
-	insmod /lab/modules/dddmapool.ko dyndbg=+p lowmem_mb=1024 ||
-		die "insmod dddmapool again: $(dmesg | grep dddmapool | tail -n 6 | tr '\n' ' ')"
+	dd_pool_insmod
 	after=$(pool_stat pool_bytes)
 	reused=$(pool_stat reused_bytes)
 	[ "$reused" -gt 0 ] || die "the reload reused nothing: $(pool_line)"
