@@ -14,7 +14,8 @@ KDIR	?= /usr/src/linux-headers-$(KVER)
 W	?= 1
 CC	?= gcc
 CFLAGS	?= -O2 -g -Wall -Wextra -Werror
-TOOLS	:= tools/ddstat tools/ddctl tools/ddblk-hostile tools/ddnet-hostile
+TOOLS	:= tools/ddstat tools/ddctl tools/ddblk-hostile tools/ddnet-hostile \
+	   tools/ddblkback-hostile tools/ddnetback-hostile
 
 .PHONY: all modules tools deps check unit lab demo bench-blk bench-net bench-dma clean
 
@@ -35,6 +36,12 @@ tools/ddblk-hostile: tools/ddblk-hostile.c tools/xsfront.c tools/xsfront.h
 	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) -lxenstore -lxengnttab -lxenevtchn
 
 tools/ddnet-hostile: tools/ddnet-hostile.c tools/xsfront.c tools/xsfront.h
+	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) -lxenstore -lxengnttab -lxenevtchn
+
+tools/ddblkback-hostile: tools/ddblkback-hostile.c tools/xsback.c tools/xsback.h
+	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) -lxenstore -lxengnttab -lxenevtchn
+
+tools/ddnetback-hostile: tools/ddnetback-hostile.c tools/xsback.c tools/xsback.h
 	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) -lxenstore -lxengnttab -lxenevtchn
 
 deps:

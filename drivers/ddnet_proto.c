@@ -310,6 +310,7 @@ static const char *const rsp_verdict_names[] = {
 	[DDNET_RSP_V_BAD_FLAGS]		= "bad flags",
 	[DDNET_RSP_V_BAD_EXTRA]		= "bad extra",
 	[DDNET_RSP_V_TOO_LONG]		= "packet too long",
+	[DDNET_RSP_V_HELD]		= "page still mapped after the response",
 };
 
 /**

@@ -1053,8 +1053,8 @@ static void fill_fatal(int c)
 
 static void report(int c, const struct tally *t, int st, bool pass)
 {
-	printf("class %s: sent %u, ok %u, error %u, null %u, no-answer %u, backend %s, verdict %s\n",
-	       cls[c].name, t->sent, t->ok, t->err, t->null, t->noans, state_name(st),
+	printf("class %s: sent %u, ok %u, error %u, dropped %u, null %u, no-answer %u, backend %s, verdict %s\n",
+	       cls[c].name, t->sent, t->ok, t->err, t->drop, t->null, t->noans, state_name(st),
 	       pass ? "PASS" : "FAIL");
 	xsf_count(&xf, pass);
 }

@@ -34,6 +34,7 @@ extern unsigned int ddbb_max_ring_page_order;
 extern unsigned int ddbb_max_queues;
 extern unsigned int ddbb_max_indirect_segments;
 extern unsigned int ddbb_max_persistent_grants;
+extern unsigned int ddbb_max_bad_req;
 
 /**
  * struct ddbb_stats - per ring counters (written by the ring thread only)
@@ -43,6 +44,9 @@ extern unsigned int ddbb_max_persistent_grants;
  * @ds_req: discard requests
  * @oo_req: times the ring thread ran out of free request slots
  * @errors: requests answered with an error status
+ * @bad_req: requests refused as malformed (bad operation, segments,
+ *	sectors or grants), a subset of @errors
+ * @cutoffs: times a frontend was cut off for breaking the protocol
  * @rd_sect: sectors read
  * @wr_sect: sectors written
  */
@@ -53,6 +57,8 @@ struct ddbb_stats {
 	u64 ds_req;
 	u64 oo_req;
 	u64 errors;
+	u64 bad_req;
+	u64 cutoffs;
 	u64 rd_sect;
 	u64 wr_sect;
 };
@@ -131,6 +137,7 @@ struct ddbb_blkif;
  * @more_work: requests may be waiting
  * @eoi_pending: an event was delivered and still needs its EOI
  * @broken: frontend violated the protocol; ring no longer served
+ * @bad: malformed requests in this connection (see ddbb_max_bad_req)
  * @done_lock: protects @done_list
  * @done_list: requests whose bios all completed
  * @free_list: free request slots (ring thread only)
@@ -164,6 +171,7 @@ struct ddbb_ring {
 	bool more_work;
 	bool eoi_pending;
 	bool broken;
+	unsigned int bad;
 	spinlock_t done_lock;
 	struct list_head done_list;
 	struct list_head free_list;

@@ -366,6 +366,28 @@ static void ddbb_count(struct ddbb_ring *ring, const struct ddblk_req *r)
 	}
 }
 
+/*
+ * The frontend broke the protocol beyond what we answer: stop serving the
+ * ring and tell the toolstack (error node, state Closing).  Ring thread only.
+ */
+static void ddbb_cut_off(struct ddbb_ring *ring, const char *why)
+{
+	if (ring->broken)
+		return;
+	ring->broken = true;
+	ring->st.cutoffs++;
+	xenbus_dev_fatal(ring->blkif->dev, -EPROTO, "ring %u: %s: frontend cut off",
+			 ring->idx, why);
+}
+
+/* One more malformed request: past ddbb_max_bad_req the frontend is cut off. */
+static void ddbb_bad(struct ddbb_ring *ring)
+{
+	ring->st.bad_req++;
+	if (ddbb_max_bad_req && ++ring->bad >= ddbb_max_bad_req)
+		ddbb_cut_off(ring, "too many malformed requests");
+}
+
 static void ddbb_dispatch(struct ddbb_ring *ring, struct ddbb_pending *p,
 			  const struct blkif_request *req)
 {
@@ -375,6 +397,7 @@ static void ddbb_dispatch(struct ddbb_ring *ring, struct ddbb_pending *p,
 	enum ddblk_verdict v;
 	struct ddblk_req r;
 	unsigned int i;
+	int err;
 
 	lim.dev_sectors = READ_ONCE(blkif->lim.dev_sectors);
 	ddblk_req_decode(req, &r);
@@ -413,8 +436,11 @@ static void ddbb_dispatch(struct ddbb_ring *ring, struct ddbb_pending *p,
 		p->segs[i].page = NULL;
 		p->segs[i].pg = NULL;
 	}
-	if (ddbb_map_segs(ring, p, r.op != BLKIF_OP_READ)) {
+	err = ddbb_map_segs(ring, p, r.op != BLKIF_OP_READ);
+	if (err) {
 		ring->st.errors++;
+		if (err != -ENOMEM)	/* our memory, not the frontend's grants */
+			ddbb_bad(ring);
 		ddbb_respond(ring, r.id, r.op, BLKIF_RSP_ERROR);
 		ddbb_put_slot(ring, p);
 		return;
@@ -425,6 +451,7 @@ static void ddbb_dispatch(struct ddbb_ring *ring, struct ddbb_pending *p,
 
 reject:
 	ring->st.errors++;
+	ddbb_bad(ring);
 	pr_warn_ratelimited(DDBB_NAME ": %s: ring %u: request op %u id %llu rejected: %s\n",
 			    blkif->dev->nodename, ring->idx, r.operation,
 			    (unsigned long long)r.id, ddblk_verdict_str(v));
@@ -450,7 +477,7 @@ static bool ddbb_do_requests(struct ddbb_ring *ring)
 			pr_warn(DDBB_NAME ": %s: ring %u: frontend producer %u overruns ring (%u+%u), ring stopped\n",
 				ring->blkif->dev->nodename, ring->idx, rp,
 				br->rsp_prod_pvt, RING_SIZE(br));
-			ring->broken = true;
+			ddbb_cut_off(ring, "request producer overruns the ring");
 			return work;
 		}
 		while (rc != rp) {
@@ -466,6 +493,8 @@ static bool ddbb_do_requests(struct ddbb_ring *ring)
 			br->req_cons = ++rc;
 			work = true;
 			ddbb_dispatch(ring, p, &req);
+			if (ring->broken)
+				return work;
 			cond_resched();
 		}
 		RING_FINAL_CHECK_FOR_REQUESTS(br, more);

@@ -19,6 +19,8 @@ void ddbb_stats_accumulate(struct ddbb_stats *to, const struct ddbb_stats *from)
 	to->ds_req += READ_ONCE(from->ds_req);
 	to->oo_req += READ_ONCE(from->oo_req);
 	to->errors += READ_ONCE(from->errors);
+	to->bad_req += READ_ONCE(from->bad_req);
+	to->cutoffs += READ_ONCE(from->cutoffs);
 	to->rd_sect += READ_ONCE(from->rd_sect);
 	to->wr_sect += READ_ONCE(from->wr_sect);
 }
@@ -62,6 +64,8 @@ DDBB_STAT(f_req);
 DDBB_STAT(ds_req);
 DDBB_STAT(oo_req);
 DDBB_STAT(errors);
+DDBB_STAT(bad_req);
+DDBB_STAT(cutoffs);
 DDBB_STAT(rd_sect);
 DDBB_STAT(wr_sect);
 
@@ -104,6 +108,8 @@ static struct attribute *ddbb_stat_attrs[] = {
 	&dev_attr_ds_req.attr,
 	&dev_attr_oo_req.attr,
 	&dev_attr_errors.attr,
+	&dev_attr_bad_req.attr,
+	&dev_attr_cutoffs.attr,
 	&dev_attr_rd_sect.attr,
 	&dev_attr_wr_sect.attr,
 	&dev_attr_persistent_grants.attr,

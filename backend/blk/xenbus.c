@@ -34,6 +34,11 @@ module_param_named(max_persistent_grants, ddbb_max_persistent_grants, uint, 0444
 MODULE_PARM_DESC(max_persistent_grants,
 		 "Persistent grants kept per ring (0 disables persistent grants)");
 
+unsigned int ddbb_max_bad_req = 256;
+module_param_named(max_bad_req, ddbb_max_bad_req, uint, 0644);
+MODULE_PARM_DESC(max_bad_req,
+		 "Malformed requests tolerated per ring and connection before the frontend is cut off (0: never)");
+
 /* Transport features offered before InitWait. */
 enum { OFFER_ORDER, OFFER_QUEUES, OFFER_INDIRECT, OFFER_PERSISTENT, OFFER_NR };
 

@@ -16,6 +16,7 @@
 #include <linux/mutex.h>
 #include <linux/scatterlist.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
 #include <xen/grant_table.h>
 #include <xen/xenbus.h>
 #include <xen/interface/io/blkif.h>
@@ -32,6 +33,7 @@ extern unsigned int ddbf_max_ring_page_order;
 extern unsigned int ddbf_max_queues;
 extern unsigned int ddbf_max_indirect_segments;
 extern bool ddbf_feature_persistent;
+extern bool ddbf_trusted;
 
 /**
  * enum ddbf_state - whether the data path may run
@@ -46,11 +48,12 @@ enum ddbf_state {
 };
 
 /**
- * struct ddbf_gnt - a page granted to the backend for as long as we are
- * connected (persistent grants)
+ * struct ddbf_gnt - a page of our own that carries data to and from the
+ * backend: granted for as long as we are connected (persistent grants), or
+ * per request when bouncing (untrusted backend without persistent grants)
  * @node: free list linkage
- * @page: the page
- * @gref: its grant reference (read-write)
+ * @page: the page, zeroed when allocated
+ * @gref: its grant reference, DDBF_NO_GREF while not granted
  */
 struct ddbf_gnt {
 	struct list_head node;
@@ -168,6 +171,9 @@ struct ddbf_ring {
  * @max_indirect: indirect segments usable per request (0: none)
  * @max_segs: segments per request
  * @persistent: persistent grants negotiated
+ * @bounce: the backend is not trusted: data only ever goes through our own
+ *	pages (&struct ddbf_gnt), never the request's
+ * @broken_work: fails every request in flight once the backend is broken
  * @flush_op: BLKIF_OP_FLUSH_DISKCACHE, BLKIF_OP_WRITE_BARRIER or 0
  * @fua: FUA writes are sent as barriers
  * @discard: discard offered
@@ -197,6 +203,8 @@ struct ddbf_info {
 	unsigned int max_indirect;
 	unsigned int max_segs;
 	bool persistent;
+	bool bounce;
+	struct work_struct broken_work;
 	u8 flush_op;
 	bool fua;
 	bool discard;
@@ -220,11 +228,18 @@ struct ddbf_rq {
 	blk_status_t status;
 };
 
+/* Whether data goes through our own pages (struct ddbf_gnt) rather than the request's. */
+static inline bool ddbf_copying(const struct ddbf_info *info)
+{
+	return info->persistent || info->bounce;
+}
+
 /* ring.c */
 int ddbf_ring_alloc(struct ddbf_ring *ring);
 void ddbf_ring_free(struct ddbf_ring *ring);
 int ddbf_ring_fill_grants(struct ddbf_ring *ring, unsigned int nr);
 void ddbf_ring_drain(struct ddbf_ring *ring);
+void ddbf_broken_work(struct work_struct *work);
 irqreturn_t ddbf_interrupt(int irq, void *data);
 blk_status_t ddbf_queue_rq(struct blk_mq_hw_ctx *hctx,
 			   const struct blk_mq_queue_data *bd);

@@ -32,12 +32,16 @@ static __printf(2, 3) void ddbf_broken(struct ddbf_ring *ring, const char *fmt, 
 	pr_err(DDBF_NAME ": %s: ring %u: backend protocol violation: %pV; device disabled\n",
 	       info->xbdev->nodename, ring->idx, &vaf);
 	va_end(args);
-	/* Let queued requests reach queue_rq and fail there. */
+	/* Fail what is in flight (on every ring), and let queued requests reach queue_rq and fail there. */
+	schedule_work(&info->broken_work);
 	if (info->gd)
 		blk_mq_start_stopped_hw_queues(info->gd->queue, true);
 }
 
-/* A new persistent grant: a zeroed page granted writable to the backend. */
+/*
+ * A new page of our own: zeroed, and with persistent grants granted writable
+ * to the backend for good (a bounce page is granted per request).
+ */
 static struct ddbf_gnt *ddbf_gnt_new(struct ddbf_ring *ring, gfp_t gfp)
 {
 	struct ddbf_gnt *g;
@@ -49,6 +53,9 @@ static struct ddbf_gnt *ddbf_gnt_new(struct ddbf_ring *ring, gfp_t gfp)
 	g->page = alloc_page(gfp | __GFP_ZERO);
 	if (!g->page)
 		goto fail;
+	g->gref = DDBF_NO_GREF;
+	if (!ring->info->persistent)
+		return g;
 	ref = gnttab_grant_foreign_access(ring->info->xbdev->otherend_id,
 					  xen_page_to_gfn(g->page), 0);
 	if (ref < 0) {
@@ -84,7 +91,7 @@ static void ddbf_gnt_put(struct ddbf_ring *ring, struct ddbf_gnt *g)
 }
 
 /**
- * ddbf_ring_fill_grants() - pre-allocate persistent grants
+ * ddbf_ring_fill_grants() - pre-allocate persistent grants or bounce pages
  * @ring: ring
  * @nr: grants wanted in the free list
  *
@@ -126,7 +133,29 @@ static bool ddbf_end_one(struct ddbf_grant *g, struct page *page_owned)
 }
 
 /*
- * Give back every grant of a request.  Reads through persistent grants are
+ * Give back a page of our own a request used.  A bounce page is ungranted
+ * first; one the backend still maps is left to the grant code, which frees
+ * it once the backend lets go: false then.
+ */
+static bool ddbf_gnt_release(struct ddbf_ring *ring, struct ddbf_gnt *g)
+{
+	if (ring->info->persistent) {
+		ddbf_gnt_put(ring, g);
+		return true;
+	}
+	if (gnttab_try_end_foreign_access(g->gref)) {
+		g->gref = DDBF_NO_GREF;
+		ddbf_gnt_put(ring, g);
+		return true;
+	}
+	gnttab_end_foreign_access(g->gref, g->page);
+	ring->gnt_count--;
+	kfree(g);
+	return false;
+}
+
+/*
+ * Give back every grant of a request.  Reads through our own pages are
  * copied to the request's pages when @copy_in.  Returns false if the
  * backend still had something mapped.
  */
@@ -145,7 +174,8 @@ static bool ddbf_release(struct ddbf_ring *ring, struct ddbf_shadow *sh,
 				memcpy_to_page(sg_page(sg), sg->offset,
 					       page_address(g->pg->page) + sg->offset,
 					       sg->length);
-			ddbf_gnt_put(ring, g->pg);
+			if (!ddbf_gnt_release(ring, g->pg))
+				ended = false;
 		} else if (!ddbf_end_one(g, NULL)) {
 			ended = false;
 		}
@@ -155,7 +185,8 @@ static bool ddbf_release(struct ddbf_ring *ring, struct ddbf_shadow *sh,
 	for (i = 0; i < sh->nr_ind; i++) {
 		g = &sh->ind[i];
 		if (g->pg) {
-			ddbf_gnt_put(ring, g->pg);
+			if (!ddbf_gnt_release(ring, g->pg))
+				ended = false;
 		} else if (!ddbf_end_one(g, sh->ind_page[i])) {
 			/* The page now belongs to the deferred release. */
 			sh->ind_page[i] = NULL;
@@ -169,17 +200,31 @@ static bool ddbf_release(struct ddbf_ring *ring, struct ddbf_shadow *sh,
 	return ended;
 }
 
-/* Grant one page for this request (or take a persistent grant). */
+/*
+ * Grant one page for this request: @page itself, or a page of our own
+ * (persistent grants, or a bounce page granted now).
+ */
 static int ddbf_grant(struct ddbf_ring *ring, struct ddbf_grant *g,
 		      struct page *page, bool readonly)
 {
 	struct ddbf_info *info = ring->info;
 	int ref;
 
-	if (info->persistent) {
+	if (ddbf_copying(info)) {
 		g->pg = ddbf_gnt_get(ring, GFP_ATOMIC | __GFP_NOWARN);
 		if (!g->pg)
 			return -ENOMEM;
+		if (g->pg->gref == DDBF_NO_GREF) {
+			ref = gnttab_grant_foreign_access(info->xbdev->otherend_id,
+							  xen_page_to_gfn(g->pg->page),
+							  readonly);
+			if (ref < 0) {
+				ddbf_gnt_put(ring, g->pg);
+				g->pg = NULL;
+				return -ENOMEM;
+			}
+			g->pg->gref = ref;
+		}
 		g->gref = g->pg->gref;
 		return 0;
 	}
@@ -220,7 +265,7 @@ static int ddbf_build_rw(struct ddbf_ring *ring, struct ddbf_shadow *sh,
 	sh->nr_sg = n;
 
 	for (i = 0; i < l.nr_indirect_pages; i++) {
-		if (!info->persistent && !sh->ind_page[i]) {
+		if (!ddbf_copying(info) && !sh->ind_page[i]) {
 			/* granted: nothing of ours may be left in it */
 			sh->ind_page[i] = alloc_page(GFP_ATOMIC | __GFP_NOWARN | __GFP_ZERO);
 			if (!sh->ind_page[i])
@@ -536,6 +581,42 @@ void ddbf_ring_drain(struct ddbf_ring *ring)
 }
 
 /**
+ * ddbf_broken_work() - fail the requests in flight of a broken device
+ * @work: &ddbf_info.broken_work
+ *
+ * The backend will not answer them in any way we would use: each fails with
+ * an I/O error, its grants ended (a page of our own the backend still maps
+ * is left to the grant code, see ddbf_release()), so nothing waits on a
+ * backend that broke the protocol, not even the partition scan of a disk
+ * being created.
+ */
+void ddbf_broken_work(struct work_struct *work)
+{
+	struct ddbf_info *info = container_of(work, struct ddbf_info, broken_work);
+	unsigned int i, id, failed = 0;
+	struct ddbf_ring *ring;
+	unsigned long flags;
+
+	for (i = 0; i < info->nr_rings; i++) {
+		ring = &info->rings[i];
+		spin_lock_irqsave(&ring->lock, flags);
+		for (id = 0; ring->inflight && id < ring->size; id++) {
+			if (!ring->inflight[id].busy)
+				continue;
+			ddbf_release(ring, &ring->shadow[id], false);
+			ddbf_finish(ring, id, BLK_STS_IOERR);
+			failed++;
+		}
+		spin_unlock_irqrestore(&ring->lock, flags);
+	}
+	if (failed)
+		pr_warn(DDBF_NAME ": %s: %u request(s) in flight failed\n",
+			info->xbdev->nodename, failed);
+	if (info->gd)
+		blk_mq_start_stopped_hw_queues(info->gd->queue, true);
+}
+
+/**
  * ddbf_ring_alloc() - create a ring, its shadow slots and event channel
  * @ring: zeroed ring with @ring->info and @ring->idx set
  *
@@ -616,7 +697,10 @@ void ddbf_ring_free(struct ddbf_ring *ring)
 	list_for_each_entry_safe(g, tmp, &ring->gnt_free, node) {
 		list_del(&g->node);
 		/* Frees the page once the backend has let go of it. */
-		gnttab_end_foreign_access(g->gref, g->page);
+		if (g->gref == DDBF_NO_GREF)
+			__free_page(g->page);
+		else
+			gnttab_end_foreign_access(g->gref, g->page);
 		kfree(g);
 	}
 	ring->gnt_count = 0;

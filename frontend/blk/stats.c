@@ -109,10 +109,10 @@ static ssize_t features_show(struct device *d, struct device_attribute *a, char 
 	ssize_t n;
 
 	mutex_lock(&info->mutex);
-	n = sysfs_emit(buf, "rings %u order %u indirect %u persistent %u flush %u fua %u discard %u secure %u\n",
+	n = sysfs_emit(buf, "rings %u order %u indirect %u persistent %u flush %u fua %u discard %u secure %u bounce %u\n",
 		       info->nr_rings, info->ring_order, info->max_indirect,
 		       info->persistent, info->flush_op, info->fua, info->discard,
-		       info->secure_discard);
+		       info->secure_discard, info->bounce);
 	mutex_unlock(&info->mutex);
 	return n;
 }

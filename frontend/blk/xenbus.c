@@ -33,6 +33,11 @@ bool ddbf_feature_persistent = true;
 module_param_named(feature_persistent, ddbf_feature_persistent, bool, 0444);
 MODULE_PARM_DESC(feature_persistent, "Use persistent grants when the backend offers them");
 
+bool ddbf_trusted = true;
+module_param_named(trusted, ddbf_trusted, bool, 0644);
+MODULE_PARM_DESC(trusted,
+		 "Trust backends with the request's own pages (0: always bounce through zeroed pages of our own; a device's xenstore 'trusted' = 0 does the same for it)");
+
 /* Backend limits read before building rings. */
 enum { BE_ORDER, BE_QUEUES, BE_INDIRECT, BE_NR };
 
@@ -69,8 +74,11 @@ static void ddbf_teardown_rings(struct ddbf_info *info)
 	/* A broken backend stays broken: its responses are not used. */
 	if (READ_ONCE(info->state) != DDBF_BROKEN)
 		WRITE_ONCE(info->state, DDBF_DISCONNECTED);
+	cancel_work_sync(&info->broken_work);
 	for (i = 0; i < info->nr_rings; i++)
 		ddbf_ring_drain(&info->rings[i]);
+	/* a drain may find the backend broken: no failing work after the rings go */
+	cancel_work_sync(&info->broken_work);
 	for (i = 0; i < info->nr_rings; i++)
 		ddbf_ring_free(&info->rings[i]);
 	if (info->gd)
@@ -149,6 +157,8 @@ static int ddbf_talk(struct ddbf_info *info)
 		xenbus_dev_fatal(dev, -EBUSY, "rings already set up");
 		return -EBUSY;
 	}
+	/* The toolstack's word on this backend, and ours (the module parameter). */
+	info->bounce = !ddbf_trusted || !xenbus_read_unsigned(dev->nodename, "trusted", 1);
 	ddcore_feat_read(dev->otherend, ddbf_be_limits, BE_NR, vals, NULL);
 	info->ring_order = min(ddbf_max_ring_page_order, vals[BE_ORDER]);
 	nr = min3(ddbf_max_queues, vals[BE_QUEUES], num_online_cpus());
@@ -205,8 +215,14 @@ static void ddbf_connect(struct ddbf_info *info)
 				 dev->otherend, ddbf_props[err ? bad : P_SSIZE].key);
 		return;
 	}
+	/* the byte size must fit a loff_t */
+	if (sectors > (U64_MAX >> 1) >> SECTOR_SHIFT) {
+		xenbus_dev_fatal(dev, -EINVAL, "backend %s/sectors %llu is out of range",
+				 dev->otherend, sectors);
+		return;
+	}
 	info->sectors = sectors;
-	info->vdisk_info = vals[P_INFO];
+	info->vdisk_info = vals[P_INFO] & (VDISK_CDROM | VDISK_REMOVABLE | VDISK_READONLY);
 	info->sector_size = vals[P_SSIZE];
 	info->physical_sector_size = vals[P_PSSIZE];
 	if (info->physical_sector_size < info->sector_size ||
@@ -227,9 +243,17 @@ static void ddbf_connect(struct ddbf_info *info)
 	info->discard = vals[P_DISCARD];
 	info->discard_granularity = vals[P_GRAN];
 	info->discard_alignment = vals[P_ALIGN];
+	if (info->discard && info->discard_granularity &&
+	    (!is_power_of_2(info->discard_granularity) ||
+	     info->discard_granularity < info->sector_size ||
+	     info->discard_alignment >= info->discard_granularity)) {
+		dev_warn(&dev->dev, "backend discard granularity %u, alignment %u invalid: discard off\n",
+			 info->discard_granularity, info->discard_alignment);
+		info->discard = false;
+	}
 	info->secure_discard = info->discard && vals[P_SECURE];
 	info->persistent = ddbf_feature_persistent && vals[P_PERSISTENT];
-	if (info->persistent)
+	if (ddbf_copying(info))
 		for (i = 0; i < info->nr_rings; i++)
 			ddbf_ring_fill_grants(&info->rings[i], info->rings[i].size *
 					      BLKIF_MAX_SEGMENTS_PER_REQUEST);
@@ -246,10 +270,10 @@ static void ddbf_connect(struct ddbf_info *info)
 		xenbus_dev_fatal(dev, err, "creating disk");
 		return;
 	}
-	pr_info(DDBF_NAME ": %s: %s %llu sectors of %u bytes, %u ring(s) of %u page(s), indirect %u, persistent %s, %s%s\n",
+	pr_info(DDBF_NAME ": %s: %s %llu sectors of %u bytes, %u ring(s) of %u page(s), indirect %u, persistent %s%s, %s%s\n",
 		dev->nodename, info->gd->disk_name, sectors, info->sector_size,
 		info->nr_rings, 1U << info->ring_order, info->max_indirect,
-		info->persistent ? "on" : "off",
+		info->persistent ? "on" : "off", info->bounce ? ", bounce" : "",
 		info->flush_op == BLKIF_OP_FLUSH_DISKCACHE ? "flush" :
 		info->flush_op ? "barrier" : "no flush",
 		info->discard ? ", discard" : "");
@@ -379,6 +403,7 @@ static int ddbf_probe(struct xenbus_device *dev, const struct xenbus_device_id *
 		return -ENOMEM;
 	}
 	mutex_init(&info->mutex);
+	INIT_WORK(&info->broken_work, ddbf_broken_work);
 	info->xbdev = dev;
 	info->vdevice = vdevice;
 	info->handle = vdevice;

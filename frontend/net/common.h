@@ -49,6 +49,7 @@ extern unsigned int ddnf_max_bad_rsp;
 extern bool ddnf_feature_sg;
 extern bool ddnf_feature_gso;
 extern bool ddnf_feature_csum;
+extern bool ddnf_trusted;
 
 /**
  * struct ddnf_qstats - per queue counters
@@ -209,6 +210,8 @@ struct ddnf_queue {
  * @broken: the backend violated the protocol too often; nothing flows
  *	until it reconnects
  * @failed: our own setup failed fatally; do not restart by ourselves
+ * @bounce: the backend is not trusted: each packet sent is copied into
+ *	zeroed pages of its own first, so the backend sees nothing else
  * @ever_connected: a connection was set up before (counts reconnects)
  * @restarts: restarts as a new frontend since the carrier was last on
  * @split_evtchn: separate tx and rx event channels negotiated
@@ -233,6 +236,7 @@ struct ddnf_info {
 	bool connected;
 	bool broken;
 	bool failed;
+	bool bounce;
 	bool ever_connected;
 	unsigned int restarts;
 	bool split_evtchn;

@@ -322,6 +322,8 @@ static void ddnf_rx_deliver(struct ddnf_queue *q, const struct ddnf_rx_pkt *pkt,
 		if (net_ratelimit())
 			netdev_warn(dev, "queue %u: backend still maps an rx page; leaked\n",
 				    q->idx);
+		/* a violation like any other: the leak stops at max_bad_rsp */
+		ddnf_bad_rsp(q, "rx", DDNET_RSP_V_HELD);
 		goto drop_recycle;
 	}
 

@@ -237,6 +237,31 @@ static int ddnf_tx_gso_type(const struct ddnf_info *info, const struct sk_buff *
 	return -1;
 }
 
+/*
+ * For an untrusted backend: a copy of @skb in zeroed, page-aligned memory
+ * rounded up to whole pages, so the pages granted hold this packet and
+ * nothing else of ours.  NULL if memory is short.
+ */
+static struct sk_buff *ddnf_tx_bounce(const struct sk_buff *skb)
+{
+	unsigned int head = skb_headroom(skb);
+	struct sk_buff *n;
+
+	n = alloc_skb(ALIGN(head + skb->len, XEN_PAGE_SIZE),
+		      GFP_ATOMIC | __GFP_NOWARN | __GFP_ZERO);
+	if (!n)
+		return NULL;
+	if (!IS_ALIGNED((unsigned long)n->head, XEN_PAGE_SIZE) ||
+	    skb_copy_bits(skb, -head, n->head, head + skb->len)) {
+		kfree_skb(n);
+		return NULL;
+	}
+	skb_reserve(n, head);
+	skb_put(n, skb->len);
+	skb_copy_header(n, skb);
+	return n;
+}
+
 /**
  * ddnf_start_xmit() - ndo_start_xmit
  * @skb: packet
@@ -263,6 +288,16 @@ netdev_tx_t ddnf_start_xmit(struct sk_buff *skb, struct net_device *dev)
 	q = &info->queues[qi];
 	txq = netdev_get_tx_queue(dev, qi);
 
+	if (READ_ONCE(info->bounce)) {
+		struct sk_buff *n = ddnf_tx_bounce(skb);
+
+		if (!n) {
+			spin_lock_irqsave(&q->tx_lock, flags);
+			goto drop_locked;
+		}
+		dev_consume_skb_any(skb);
+		skb = n;
+	}
 	slots = ddnf_tx_count_slots(skb);
 	if (slots > XEN_NETIF_NR_SLOTS_MIN) {
 		if (skb_linearize(skb))

@@ -44,6 +44,11 @@ bool ddnf_feature_csum = true;
 module_param_named(feature_csum, ddnf_feature_csum, bool, 0444);
 MODULE_PARM_DESC(feature_csum, "Offer checksum offload in both directions");
 
+bool ddnf_trusted = true;
+module_param_named(trusted, ddnf_trusted, bool, 0644);
+MODULE_PARM_DESC(trusted,
+		 "Trust backends with the packet's own pages (0: transmit copies in zeroed pages of our own; a device's xenstore 'trusted' = 0 does the same for it)");
+
 /* How long remove() waits for the backend to let go of our rings. */
 #define DDNF_CLOSE_TIMEOUT	(5 * HZ)
 
@@ -194,6 +199,11 @@ static int ddnf_talk(struct ddnf_info *info)
 	info->rx_gso6 = ddnf_feature_gso && ddnf_feature_csum;
 	WRITE_ONCE(info->broken, false);
 	atomic_set(&info->bad_rsp, 0);
+	/* the toolstack's word on this backend, and ours (the module parameter) */
+	WRITE_ONCE(info->bounce, !ddnf_trusted ||
+		   !xenbus_read_unsigned(dev->nodename, "trusted", 1));
+	if (info->bounce)
+		dev_info(&dev->dev, "backend not trusted: packets sent are copied to pages of their own\n");
 
 	nd->max_mtu = info->be_sg && ddnf_feature_sg ? DDNF_MAX_PKT - ETH_HLEN :
 		      ETH_DATA_LEN;

@@ -225,6 +225,7 @@ void ddnet_extra_gso_build(struct ddnet_extra_info *e, uint8_t gso_type,
  * @DDNET_RSP_V_BAD_FLAGS: unknown flags, or an extra where none may be
  * @DDNET_RSP_V_BAD_EXTRA: extra-info of an unknown type or bad GSO values
  * @DDNET_RSP_V_TOO_LONG: packet spans too many slots or bytes
+ * @DDNET_RSP_V_HELD: the backend still maps a page it answered for
  */
 enum ddnet_rsp_verdict {
 	DDNET_RSP_V_OK = 0,
@@ -235,6 +236,7 @@ enum ddnet_rsp_verdict {
 	DDNET_RSP_V_BAD_FLAGS,
 	DDNET_RSP_V_BAD_EXTRA,
 	DDNET_RSP_V_TOO_LONG,
+	DDNET_RSP_V_HELD,
 };
 
 const char *ddnet_rsp_verdict_str(enum ddnet_rsp_verdict v);

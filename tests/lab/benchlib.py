@@ -450,3 +450,102 @@ def markdown(path):
                         cell(sd / nsd, 2) if sd and nsd else "-"))
         out.append("")
     return "\n".join(out)
+
+
+# ---- hostile.json: the hostile frontends against ddstack's and upstream's backends ----
+
+CLASS_LINE = re.compile(r"^class (\S+): (.*)$")
+COUNT = re.compile(r"([a-z-]+) (\d+)")
+
+
+def parse_hostile(path):
+    """One out/hostile-runs/BACKEND-KIND.txt: the tool's class lines, then the
+    neighbour, leak and flags lines dom0 appended."""
+    classes, extra = {}, {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            m = CLASS_LINE.match(line)
+            if m:
+                name, rest = m.groups()
+                counts = {k: int(v) for k, v in COUNT.findall(rest)}
+                verdict = re.search(r"verdict (\w+)", rest)
+                state = re.search(r"backend (?:state )?(\w[\w-]*)", rest)
+                err = counts.get("error", 0)
+                drop = counts.get("dropped", 0)
+                c = {
+                    "sent": counts.get("sent", 0),
+                    "ok": counts.get("ok", 0),
+                    # net: "error" counts ERROR and DROPPED answers, "dropped" the latter
+                    "errored": err - drop + counts.get("eopnotsupp", 0),
+                    "dropped": drop,
+                    "no_answer": counts.get("no-answer", 0),
+                    "verdict": verdict.group(1) if verdict else ("skipped" if "skipped" in rest else "?"),
+                    "detail": rest,
+                }
+                if state:
+                    c["backend_state"] = state.group(1)
+                classes[name] = c
+                continue
+            words = line.split()
+            if words and words[0] in ("neighbour", "leak", "flags"):
+                extra[words[0]] = words[1:]
+            elif words and words[0] == "ddlog":
+                extra.setdefault("ddlog", []).append(line[len("ddlog "):])
+    return classes, extra
+
+
+def build_hostile(outdir):
+    """hostile.json: per kind (blk, net), per class and per backend (ddstack,
+    upstream) what was sent, answered with an error, dropped, and the driver
+    domain's crashed/hung/leaked flags of that run (one run of every class
+    per backend and kind: the flags are the run's)."""
+    doc = {"note": "crashed/hung/leaked are measured once per run of all classes against a "
+                   "backend (driver domain alive and its kernel log clean; hostile domain gone "
+                   "after shutdown, event channels and unreclaimable slab back); warned: the driver domain's kernel logged a WARNING",
+           "blk": {}, "net": {}, "runs": {}}
+    for fn in sorted(os.listdir(os.path.join(outdir, "hostile-runs"))):
+        m = re.match(r"^(ddstack|upstream)-(blk|net)\.txt$", fn)
+        if not m:
+            continue
+        be, kind = m.groups()
+        classes, extra = parse_hostile(os.path.join(outdir, "hostile-runs", fn))
+        flags = dict(zip(extra.get("flags", [])[0::2], extra.get("flags", [])[1::2]))
+        run = {k: flags.get(k) == "1" for k in ("crashed", "hung", "leaked", "warned")}
+        run["dd_kernel_log"] = extra.get("ddlog", [])
+        n = extra.get("neighbour", [])
+        if len(n) >= 8:
+            def num(v):
+                try:
+                    return float(v)
+                except ValueError:
+                    return None
+            run["neighbour"] = {"undisturbed": num(n[1]), "during": num(n[3]),
+                                "ratio": num(n[5]), "unit": n[7]}
+        lk = extra.get("leak", [])
+        if len(lk) >= 8:
+            run["leak"] = {"hostile_domain_gone": lk[1] == "1",
+                           "evtchn_before": int(lk[3]), "evtchn_after": int(lk[4]),
+                           "sunreclaim_kb_before": int(lk[6]), "sunreclaim_kb_after": int(lk[7])}
+        run["tool_rc"] = int(flags.get("rc", "-1"))
+        doc["runs"]["%s-%s" % (be, kind)] = run
+        for name, c in classes.items():
+            if kind == "blk":
+                c["dropped"] = c["no_answer"]	# requests the backend never answered
+            c.update({k: run[k] for k in ("crashed", "hung", "leaked", "warned")})
+            doc[kind].setdefault(name, {})[be] = c
+    return doc
+
+
+def write_hostile(outdir, benchdir):
+    """build/bench/hostile.json from a check run that ran the upstream side too; None if not."""
+    d = os.path.join(outdir, "hostile-runs")
+    if not os.path.isdir(d) or not any(f.startswith("upstream-") for f in os.listdir(d)):
+        return None
+    doc = build_hostile(outdir)
+    os.makedirs(benchdir, exist_ok=True)
+    path = os.path.join(benchdir, "hostile.json")
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    return path

@@ -319,6 +319,14 @@ def main():
         except (OSError, ValueError, KeyError) as e:
             print("lab: no %s figures from this run: %s" % (kind, e))
             results.append(("FAIL", "bench figures"))
+    if args.scenario == "check":
+        try:
+            path = benchlib.write_hostile(os.path.join(rundir, "out"), os.path.join(TOP, "build", "bench"))
+            if path:
+                print("lab: hostile frontends against ddstack and upstream: %s" % path, flush=True)
+        except (OSError, ValueError, KeyError, IndexError) as e:
+            print("lab: no hostile.json from this run: %s" % e)
+            results.append(("FAIL", "hostile.json"))
     failed = [r for r in results if r[0] != "PASS"]
     return 1 if failed or not results else 0
 

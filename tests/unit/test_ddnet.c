@@ -627,6 +627,7 @@ static int t_rx_rsp_hostile(void)
 	CHECK_EQ(ddnet_rx_pkt_check(19, 1000), DDNET_RSP_V_TOO_LONG);
 	CHECK_EQ(ddnet_rx_pkt_check(18, 70000), DDNET_RSP_V_TOO_LONG);
 	CHECK_EQ(ddnet_rsp_verdict_str(DDNET_RSP_V_TOO_LONG)[0] != '?', 1);
+	CHECK_EQ(ddnet_rsp_verdict_str(DDNET_RSP_V_HELD)[0] != '?', 1);
 	return 0;
 }
 

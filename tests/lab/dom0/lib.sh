@@ -107,6 +107,17 @@ gexec() {
 	return ${rc#* }
 }
 
+# gcat GUEST FILE [REGEX]: print a guest's file (its lines matching REGEX),
+# ten lines per answer (an answer holds at most 2000 bytes).
+gcat() {
+	local i
+	gexec $1 30 "grep -E '${3:-.}' $2 >/tmp/gcat.txt" || return 1
+	for i in $(seq 1 10 1000); do
+		gexec $1 30 "sed -n '$i,$((i + 9))p' /tmp/gcat.txt | cut -c1-190" && [ -n "$GOUT" ] || break
+		echo "$GOUT"
+	done
+}
+
 # check NAME GUEST TIMEOUT CMD...: a test in a guest, recorded as PASS or FAIL.
 check() {
 	local name=$1 g=$2 t=$3

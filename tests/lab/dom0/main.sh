@@ -5,6 +5,7 @@
 . /lab/tests/lab/dom0/lib.sh
 . /lab/tests/lab/dom0/net.sh
 . /lab/tests/lab/dom0/dma.sh
+. /lab/tests/lab/dom0/hostile.sh
 
 NET_CAP=${NET_CAP:-100mbit}		# capped regime: the wire
 BLK_CAP_BPS=${BLK_CAP_BPS:-20971520}	# capped regime: the NVMe, 20 MiB/s
@@ -91,40 +92,6 @@ blk_interop_dom0() {
 	dcheck interop-ddblkfront-blkback-detach blk_detach xvdc
 }
 
-# A hostile frontend (tools/ddblk-hostile, in its own guest) against ddblkback
-# on a file-backed disk, while the client's fio verify runs on its own disk.
-blk_hostile() {
-	local spec="format=raw,vdev=xvdb,access=rw,backend=dd,target=/var/tmp/hostile.img"
-	want blk-hostile || return 0
-	gstart hostile || { result FAIL hostile-boots "$STEP"; return 1; }
-	result PASS hostile-boots
-	check hostile-prepare-dd dd 60 "truncate -s 64M /var/tmp/hostile.img && echo ok" &&
-	check hostile-prepare hostile 60 hostile_prepare &&
-	dcheck hostile-attach xl_attach hostile "$spec" || return 1
-	# the block script in the driver domain sets up the loop device: wait for it
-	local be i
-	be=/local/domain/$(xl domid dd)/backend/vbd/$(xl domid hostile)/51728
-	for i in $(seq 120); do
-		xenstore-read $be/physical-device >/dev/null 2>&1 && break
-		sleep 0.5
-	done
-	step "client + hostile: blk-hostile"
-	(gexec client 900 fio_verify /dev/xvdb randwrite 64M; echo "$? $GOUT" >/tmp/neighbour.out) &
-	local pid=$!
-	gexec hostile 240 "/lab/tools/ddblk-hostile --seconds 90 51728"
-	local rc=$? out=$GOUT
-	echo "$out" | grep -E '^class|^hostile' | sed 's/^/  /'
-	wait $pid
-	[ $rc = 0 ] && result PASS blk-hostile "$(echo "$out" | grep 'classes passed')" ||
-		result FAIL blk-hostile "rc $rc: $(echo "$out" | grep -E 'FAIL|^hostile:' | head -n 3 | tr '\n' ' ')"
-	local n
-	n=$(head -n1 /tmp/neighbour.out | cut -d' ' -f1)
-	[ "$n" = 0 ] && result PASS blk-hostile-neighbour-fio "client fio verify during the attack" ||
-		result FAIL blk-hostile-neighbour-fio "$(tail -c 300 /tmp/neighbour.out)"
-	check blk-hostile-dd-alive dd 30 kernel_clean
-	gstop hostile
-}
-
 # A PVH client (on the hostile guest's disks, after it has gone): ddblkfront
 # against ddblkback on a file in the driver domain, ddnetfront against
 # ddnetback through the bridge to the peer.
@@ -194,6 +161,18 @@ blk_variant() {
 	check ddstack-mq-fio-verify client 900 fio_verify /dev/xvdb randwrite 48M
 }
 
+# An untrusted backend (ddblkfront trusted=0, no persistent grants): data
+# goes through the frontend's own zeroed pages, granted per request.
+blk_bounce() {
+	want ddstack-bounce || return 0
+	dcheck ddstack-bounce-detach blk_detach xvdb &&
+	check ddstack-bounce-frontend client 60 dd_reload ddblkfront feature_persistent=0 trusted=0 &&
+	dcheck ddstack-bounce-attach blk_attach "$(dd_disk_spec)" &&
+	check ddstack-bounce-disk client 90 client_disk xvdb 51728 ddblkfront &&
+	check ddstack-bounce-features client 30 blk_features 51728 "bounce 1" &&
+	check ddstack-bounce-fio-verify client 900 fio_verify /dev/xvdb randwrite 32M
+}
+
 # Module unload with devices attached: the frontend (then a reload reconnects
 # to the same backend) and the backend (then a reload serves again).
 blk_unload() {
@@ -212,8 +191,9 @@ scenario_check_ddstack_blk() {
 	check ddstack-fio-verify-seq client 900 fio_verify /dev/xvdb write 96M
 	blk_reread
 	blk_interop_dom0
-	blk_hostile
+	hostile_front ddstack blk
 	blk_variant
+	blk_bounce
 	blk_unload
 	dcheck ddstack-detach blk_detach xvdb
 	check ddstack-dd-kernel-clean dd 30 kernel_clean
@@ -243,10 +223,11 @@ CHECK_TESTS="dd-boots native-drivers-probe native-net backends-ready client-boot
 blk-fio-verify-random blk-fio-verify-seq net-ping-peer net-tcp-sha256 net-netperf
 blk-detach-upstream ddblkback-load interop-blkfront-ddblkback-fio ddblkfront-load ddstack-attach
 ddstack-disk ddstack-fio-verify-random ddstack-fio-verify-seq ddstack-dd-reread
-interop-ddblkfront-blkback-fio blk-hostile blk-hostile-neighbour-fio blk-hostile-dd-alive
+interop-ddblkfront-blkback-fio blk-hostile blk-hostile-neighbour blk-hostile-neighbour-throughput
+blk-hostile-dd-counters blk-hostile-dd-alive blk-hostile-no-leak
 ddstack-pvh-boots ddstack-pvh-disk ddstack-pvh-fio-verify ddstack-pvh-net-nic ddstack-pvh-net-sha256
 ddstack-pvh-kernel-clean
-ddstack-mq-features ddstack-mq-fio-verify ddstack-unload-frontend-fio ddstack-unload-backend-reload ddstack-detach ddstack-dd-kernel-clean
+ddstack-mq-features ddstack-mq-fio-verify ddstack-bounce-features ddstack-bounce-fio-verify ddstack-unload-frontend-fio ddstack-unload-backend-reload ddstack-detach ddstack-dd-kernel-clean
 ddstack-client-kernel-clean ddstack-flush-write"
 
 scenario_check() {
@@ -260,8 +241,15 @@ scenario_check() {
 	check net-ping-peer client 60 "ping -c 5 -i 0.3 $PEER_IP"
 	net_xfer net-tcp-sha256 client
 	check net-netperf client 120 net_bench TCP_STREAM 5
+	if [ "$HAS_IOMMU" = 1 ]; then
+		# the same hostile frontends against upstream's backends, for hostile.json
+		hostile_front upstream blk
+		hostile_front upstream net
+	fi
 	scenario_check_ddstack_blk
 	scenario_check_ddstack_net
+	hback_blk
+	hback_net
 	pvh_client
 	if [ "$HAS_IOMMU" != 1 ] && [ "${DMA_POOL:-1}" = 1 ]; then
 		check dma-pool-report dd 30 dd_pool_report
@@ -356,7 +344,7 @@ if dom0_up; then
 			[ "${DMA_POOL:-1}" = 1 ] &&
 				CHECK_TESTS+=" dma-pool-too-large dma-pool-switch dma-pool-reload dma-pool-attached dma-workload-pool dma-bounces dma-pool-report dma-pool-unload-refused dma-pool-exhaustion"
 		fi
-		for t in $CHECK_TESTS $NET_CHECK_TESTS; do
+		for t in $CHECK_TESTS $NET_CHECK_TESTS $HBACK_CHECK_TESTS; do
 			want $t && ! grep -q "^[A-Z]* $t\b" $OUT/results.txt &&
 				result FAIL $t "not run: an earlier step failed"
 		done

@@ -405,11 +405,26 @@ client_disk_gone() {
 }
 
 # No kernel trouble in this guest's log (oops, BUG, WARNING, lockups).
+# Only the lines after /tmp/kernel_log.mark count (see kernel_log_mark).
+KTROUBLE='BUG:|Oops|WARNING: CPU|general protection|Call Trace|soft lockup|hung_task|Kernel panic'
+kernel_log() {
+	m=$(cat /tmp/kernel_log.mark 2>/dev/null || echo -1)
+	dmesg | awk -F']' -v m="$m" '{t = substr($1, index($1, "[") + 1) + 0; if (t > m) print}'
+}
 kernel_clean() {
-	if dmesg | grep -E 'BUG:|Oops|WARNING:|general protection|Call Trace|soft lockup|hung_task'; then
-		die "kernel trouble in $(hostname): $(dmesg | grep -m1 -E 'BUG:|Oops|WARNING:|general protection|soft lockup|hung_task')"
+	if kernel_log | grep -E "$KTROUBLE"; then
+		die "kernel trouble in $(hostname): $(kernel_log | grep -m1 -E "$KTROUBLE")"
 	fi
-	echo "$(hostname): kernel log clean"
+	echo "$(hostname): kernel log clean$([ -e /tmp/kernel_log.mark ] && echo " since $(cat /tmp/kernel_log.mark) s")"
+}
+
+# The kernel's trouble lines so far, then kernel_clean looks only past them
+# (what upstream's backends logged under the hostile frontends is recorded
+# with their results, not held against ddstack's).
+kernel_log_mark() {
+	kernel_log | grep -E "$KTROUBLE" | head -n 5
+	dmesg | tail -n 1 | awk -F']' '{print substr($1, index($1, "[") + 1) + 0}' >/tmp/kernel_log.mark
+	echo "kernel log marked at $(cat /tmp/kernel_log.mark) s"
 }
 
 # The hostile guest: grant and event devices, and no kernel frontend for new disks.
@@ -625,4 +640,180 @@ net_udp_send() {
 			if [ $((i % 16)) = 15 ]; then sleep 0.05; fi
 		done' udp ${3:-$PEER_IP} $1 $2 || die "udp send"
 	sha256sum </tmp/udp.bin
+}
+
+# ---- hostile backends (tools/ddblkback-hostile, ddnetback-hostile) ----
+
+# Driver domain: start a hostile backend in the background:
+# hback_start TOOL FE-DOMID CLASS:DEVID...
+hback_start() {
+	modprobe -a xen-gntdev xen-evtchn 2>/dev/null
+	tool=$1
+	shift
+	rm -f /tmp/hback.ready /tmp/hback.out
+	setsid /lab/tools/$tool --seconds 600 --ready /tmp/hback.ready "$@" \
+		>/tmp/hback.out 2>&1 </dev/null &
+	echo $! >/tmp/hback.pid
+	echo $tool >/tmp/hback.tool
+	sleep 1
+	kill -0 "$(cat /tmp/hback.pid)" 2>/dev/null || die "$tool exited: $(cat /tmp/hback.out)"
+	echo "$tool started for domain $*"
+}
+
+# Driver domain: every device of the hostile backend connected and attacked.
+hback_ready() {
+	wait_for "[ -e /tmp/hback.ready ]" $1 ||
+		die "not ready after $1 s: $(tail -n 5 /tmp/hback.out | tr '\n' ' ')"
+	echo "hostile backend ready"
+}
+
+# Driver domain: stop the hostile backend; its per-class lines, and a failure
+# if any class failed on its side.
+hback_stop() {
+	pid=$(cat /tmp/hback.pid)
+	kill -TERM "$pid" 2>/dev/null
+	wait_for "! kill -0 $pid 2>/dev/null" 60 || die "still running 60 s after SIGTERM"
+	cp /tmp/hback.out /lab/out/$(cat /tmp/hback.tool).out
+	grep -E ': FAIL|^hostile: [0-9]' /tmp/hback.out | cut -c1-300 | tail -n 6
+	grep -q "classes passed, 0 failed" /tmp/hback.out ||
+		die "$(grep -E ': FAIL' /tmp/hback.out | head -n 3 | cut -c1-150 | tr '\n' ' ')"
+}
+
+# Client: hand the hostile backend's devices to a ddstack frontend:
+# hback_bind vbd|vif DEVID...
+hback_bind() {
+	k=$1
+	shift
+	drv=$([ $k = vbd ] && echo ddblkfront || echo ddnetfront)
+	echo 0 >/sys/bus/xen/drivers_autoprobe
+	for d in "$@"; do
+		wait_for "[ -e /sys/bus/xen/devices/$k-$d ]" 30 || die "no xen device $k-$d"
+		[ -e /sys/bus/xen/devices/$k-$d/driver ] ||
+			echo $k-$d >/sys/bus/xen/drivers/$drv/bind || die "bind $k-$d to $drv"
+	done
+	echo "$# device(s) bound to $drv"
+}
+
+# Client: what one class of the hostile block backend left behind:
+# hback_blk_check CLASS DEVID DISK. Served classes must read sector 3 as
+# 512 bytes of 0x03; the others must leave the disk marked broken, with
+# its I/O failing (not hanging) and a protocol violation logged.
+hback_blk_check() {
+	st=/sys/bus/xen/devices/vbd-$2/statistics/state
+	wait_for "[ -e $st ]" 30 || die "vbd-$2 has no statistics"
+	case $1 in
+	valid|event-storm)
+		wait_for "[ -b /dev/$3 ]" 60 || die "no /dev/$3 ($(cat $st))"
+		head -c 512 /dev/zero | tr '\000' '\003' >/tmp/s3
+		timeout 60 dd if=/dev/$3 bs=512 skip=3 count=1 iflag=direct status=none >/tmp/r3
+		cmp -s /tmp/r3 /tmp/s3 || die "$3: sector 3 is not 0x03s ($(od -An -tx1 /tmp/r3 | head -n 1))"
+		echo "$1: $3 reads the backend's data, $(cat $st)"
+		;;
+	state-cycle)
+		s=$(cat $st)
+		if [ -b /dev/$3 ]; then
+			timeout 60 dd if=/dev/$3 bs=512 count=1 iflag=direct status=none of=/dev/null
+			[ $? = 124 ] && die "$3: a read hangs ($s)"
+		fi
+		echo "$1: $3 $s, reads answer"
+		;;
+	*)
+		wait_for "[ \"\$(cat $st)\" = broken ]" 60 || die "vbd-$2 is $(cat $st), not broken"
+		if [ -b /dev/$3 ]; then
+			timeout 60 dd if=/dev/$3 bs=512 count=1 iflag=direct status=none of=/dev/null 2>/dev/null
+			rc=$?
+			[ $rc = 124 ] && die "$3: a read hangs on the broken disk"
+			[ $rc = 0 ] && die "$3: a read succeeded on the broken disk"
+		fi
+		dmesg | grep -q "vbd/$2: ring 0: backend protocol violation" ||
+			die "no protocol violation logged for vbd/$2"
+		echo "$1: $(dmesg | grep -m1 "vbd/$2: ring 0: backend protocol violation" | sed 's/.*violation: //')"
+		;;
+	esac
+}
+
+# Client: the devices of a hostile backend are gone: hback_gone vbd|vif DEVID...
+hback_gone() {
+	k=$1
+	shift
+	for d in "$@"; do
+		wait_for "[ ! -e /sys/bus/xen/devices/$k-$d ]" 60 || die "$k-$d still there"
+	done
+	echo "$# device(s) removed"
+}
+
+# A step function run in the background of this guest while dom0 goes on:
+# bg_start NAME CMD..., then bg_wait NAME SECONDS (fails if CMD failed).
+bg_start() {
+	n=$1
+	shift
+	rm -f /tmp/bg.$n.rc /tmp/bg.$n.out
+	( "$@" >/tmp/bg.$n.out 2>&1; echo $? >/tmp/bg.$n.rc ) </dev/null >/dev/null 2>&1 &
+	echo "$n started: $*"
+}
+bg_wait() {
+	wait_for "[ -e /tmp/bg.$1.rc ]" $2 || die "$1 still running after $2 s"
+	tail -n 4 /tmp/bg.$1.out
+	[ "$(cat /tmp/bg.$1.rc)" = 0 ] || die "$1 failed: $(tail -n 3 /tmp/bg.$1.out | tr '\n' ' ')"
+}
+
+# Driver domain: what a hostile guest could leak here: event channels bound
+# (xen-dyn interrupts) and unreclaimable slab, in kB.
+dd_leak_snap() {
+	echo "evtchn $(grep -c 'xen-dyn' /proc/interrupts) sunreclaim $(awk '/^SUnreclaim:/ {print $2}' /proc/meminfo)"
+}
+
+# fio verify with its wall time: fio_verify_timed DEV rw SIZE
+fio_verify_timed() {
+	t0=$(date +%s%N)
+	fio_verify "$@" || exit 1
+	echo "elapsed_ms $((($(date +%s%N) - t0) / 1000000))"
+}
+
+# Driver domain: ddblkback counted the hostile frontend's malformed requests
+# and cut it off: dd_vbd_bad DOMID DEVID
+dd_vbd_bad() {
+	s=/sys/bus/xen-backend/devices/vbd-$1-$2/statistics
+	[ -d $s ] || die "no $s"
+	echo "errors $(cat $s/errors) bad_req $(cat $s/bad_req) cutoffs $(cat $s/cutoffs)"
+	[ "$(cat $s/bad_req)" -gt 0 ] || die "no malformed request counted"
+	[ "$(cat $s/cutoffs)" -gt 0 ] || die "the ring overrun did not cut the frontend off"
+}
+
+# Client: bring up the hostile backend's NICs and send on them (the tx
+# classes need traffic; nothing answers): hback_net_traffic DEVID...
+hback_net_traffic() {
+	for d in "$@"; do
+		mac=$(printf '00:16:3e:77:00:%02x' $d)
+		nic=$(nic_by_mac $mac) || die "no nic $mac"
+		ip link set $nic up
+		ip addr replace 10.77.$d.2/24 dev $nic
+		ip neigh replace 10.77.$d.1 lladdr $(printf '00:16:3e:77:ff:%02x' $d) dev $nic
+	done
+	for d in "$@"; do
+		ping -q -c 200 -i 0.01 -w 15 10.77.$d.1 >/dev/null 2>&1 &
+	done
+	wait
+	echo "sent on $# hostile NIC(s)"
+}
+
+# Client: what one class of the hostile network backend left behind:
+# hback_net_check CLASS DEVID COUNTER BROKEN. COUNTER (a ddnetfront ethtool
+# statistic, or -) must be above zero; BROKEN 1: the device marked broken,
+# 0: not, -: either. Served classes must have received the backend's frames.
+hback_net_check() {
+	mac=$(printf '00:16:3e:77:00:%02x' $2)
+	nic=$(nic_by_mac $mac) || die "no nic $mac"
+	ethtool -S $nic >/tmp/stats.out 2>&1 || die "ethtool -S $nic: $(cat /tmp/stats.out)"
+	st() { awk -F': ' -v k="$1" '{gsub(/ /, "", $1)} $1 == k {print $2}' /tmp/stats.out; }
+	b=$(st broken)
+	if [ "$3" != - ]; then
+		[ "$(st $3)" -gt 0 ] 2>/dev/null || die "$1: $3 is '$(st $3)' ($(grep -vE ': 0$' /tmp/stats.out | tr -s ' \n' ' '))"
+	fi
+	[ "$4" = - ] || [ "$b" = "$4" ] || die "$1: broken is $b, expected $4"
+	case $1 in valid|event-storm)
+		[ "$(st rx_packets)" -ge 50 ] || die "$1: only $(st rx_packets) frames received"
+		[ "$(cat /sys/class/net/$nic/carrier)" = 1 ] || die "$1: carrier off" ;;
+	esac
+	echo "$1: $nic $3 $(st $3) broken $b rx_packets $(st rx_packets) grants_leaked $(st grants_leaked)"
 }

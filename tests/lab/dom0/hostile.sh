@@ -1,0 +1,286 @@
+#!/bin/bash
+# Hostile backends: user-space programs in the driver domain that serve a
+# client's devices and break the protocol, one class per device, against
+# ddblkfront and ddnetfront (sourced by main.sh).
+
+HBACK_BLK_CLASSES="valid event-storm id-out-of-range id-not-pending wrong-op bad-status
+extra-responses rsp-prod-overrun hold-grants state-cycle"
+
+# hback_add vbd|vif GUEST DEVID [KEY=VAL...]: a device of GUEST served by a
+# program in the driver domain: the nodes libxl writes for a device, with the
+# backend's directory under the driver domain's data/hostile, where no kernel
+# backend and no xl devd looks.
+hback_add() {
+	local kind=$1 fe dd id=$3 kv f b
+	fe=$(xl domid $2) && dd=$(xl domid dd) || return 1
+	shift 3
+	f=/local/domain/$fe/device/$kind/$id
+	b=/local/domain/$dd/data/hostile/$kind/$fe/$id
+	xenstore-write $b/frontend $f $b/frontend-id $fe $b/online 1 $b/state 1 &&
+	xenstore-chmod -r $b n$dd r$fe &&
+	xenstore-write $f/backend $b $f/backend-id $dd &&
+	xenstore-chmod -r $f n$fe r$dd || return 1
+	for kv in "$@"; do
+		xenstore-write $f/${kv%%=*} "${kv#*=}" || return 1
+	done
+	xenstore-write $f/state 1 || return 1
+	echo "$kind $id of $2 served from $b"
+}
+
+# hback_del vbd|vif GUEST DEVID...: remove such devices (the frontend goes).
+hback_del() {
+	local kind=$1 fe dd id
+	fe=$(xl domid $2) && dd=$(xl domid dd) || return 1
+	shift 2
+	for id in "$@"; do
+		xenstore-rm /local/domain/$fe/device/$kind/$id
+		xenstore-rm /local/domain/$dd/data/hostile/$kind/$fe/$id
+	done
+	echo "removed $kind $*"
+}
+
+# The xvd name of a device number (51744 -> xvdc).
+xvd_name() {
+	printf 'xvd\x'"$(printf %x $((0x61 + ($1 - 51712) / 16)))"
+}
+
+# ddblkback-hostile against ddblkfront: ten disks of the client, one class
+# each, the disks marked untrusted (bounce mode), while the client's own
+# ddstack disk runs fio verify.
+hback_blk() {
+	local c i=0 id pairs= devs= fe r
+	want hback-blk || return 0
+	for c in $HBACK_BLK_CLASSES; do
+		id=$((51744 + 16 * i))
+		pairs+=" $c:$id"
+		devs+=" $id"
+		i=$((i + 1))
+	done
+	fe=$(xl domid client)
+	# the client's own ddstack disk next to them (attached for this unless it is already)
+	local attached=
+	if ! xl block-list client | awk '$1 == 51728 {f = 1} END {exit !f}'; then
+		dcheck hback-blk-neighbour-attach blk_attach "$(dd_disk_spec)" || return 1
+		attached=1
+	fi
+	check hback-blk-neighbour-disk client 90 client_disk xvdb 51728 ddblkfront || return 1
+	step "dom0: hback-blk-add"
+	for id in $devs; do
+		hback_add vbd client $id virtual-device=$id device-type=disk trusted=0 >/dev/null ||
+			{ result FAIL hback-blk-add "xenstore for vbd $id"; return 1; }
+	done
+	check hback-blk-start dd 30 hback_start ddblkback-hostile $fe $pairs || {
+		hback_del vbd client $devs; return 1; }
+	check hback-blk-neighbour-start client 30 bg_start nfio fio_verify /dev/xvdb randwrite 32M
+	check hback-blk-bind client 90 hback_bind vbd $devs &&
+	check hback-blk-ready dd 200 hback_ready 190
+	for c in $pairs; do
+		check hback-blk-${c%%:*} client 150 hback_blk_check ${c%%:*} ${c#*:} $(xvd_name ${c#*:})
+	done
+	check hback-blk-bounce client 30 blk_features $(echo $devs | cut -d" " -f1) "bounce 1"
+	check hback-blk-neighbour-fio client 900 bg_wait nfio 880
+	check hback-blk-tool dd 120 hback_stop
+	gcat dd /tmp/hback.out '^class' | sed 's/^/  /'
+	dcheck hback-blk-remove hback_del vbd client $devs
+	check hback-blk-removed client 120 hback_gone vbd $devs
+	check hback-blk-client-alive client 30 kernel_clean
+	[ -z "$attached" ] || dcheck hback-blk-neighbour-detach blk_detach xvdb
+}
+
+HBACK_CHECK_TESTS="hback-blk-start hback-blk-bind hback-blk-ready
+$(for c in $HBACK_BLK_CLASSES; do echo -n "hback-blk-$c "; done)
+hback-blk-bounce hback-blk-neighbour-fio hback-blk-tool hback-blk-removed hback-blk-client-alive"
+
+# ---- hostile frontends (tools/ddblk-hostile, ddnet-hostile) ----
+# hostile_front ddstack|upstream blk|net: the hostile frontend, in its own
+# guest, against the driver domain's block or network backend of the moment,
+# while the client's own disk (fio verify) or NIC (netperf) through the same
+# driver domain is measured; the undisturbed figure is taken just before,
+# with the hostile guest up, attached and idle. The driver domain's event
+# channels and unreclaimable slab are compared before and after, and the
+# hostile guest, shut down, must leave Xen (a grant of it still mapped in the
+# driver domain would keep it as a zombie). Results: blk-hostile-* and
+# net-hostile-* for ddstack (tests that can fail), upstream-*-hostile-* for
+# upstream's backends (recorded); everything in out/hostile-runs/BACKEND-KIND.txt,
+# from which the host writes build/bench/hostile.json.
+hostile_front() {
+	local be=$1 kind=$2 p rec base during ratio rc out snap0 snap1 hdom ddom i gone=0
+	local crashed=0 hung=0 leaked=0 warned=0 arg npid ppid= n nout trouble unit
+	p=$([ $be = ddstack ] && echo "$kind-hostile" || echo "upstream-$kind-hostile")
+	want $p || return 0
+	mkdir -p $OUT/hostile-runs
+	rec=$OUT/hostile-runs/$be-$kind.txt
+	: >$rec
+	ddom=$(xl domid dd)
+	unit=$([ $kind = blk ] && echo ms || echo Mbit/s)
+	gexec dd 30 dd_leak_snap && snap0=$(echo "$GOUT" | tail -n1)
+	gstart hostile || { result FAIL $p-boots "$STEP"; return 1; }
+	hdom=$(xl domid hostile)
+	check $p-prepare hostile 60 hostile_prepare || { gstop hostile; return 1; }
+	if [ $kind = blk ]; then
+		check $p-prepare-dd dd 60 "truncate -s 64M /var/tmp/hostile.img && echo ok" &&
+		dcheck $p-attach xl_attach hostile \
+			"format=raw,vdev=xvdb,access=rw,backend=dd,target=/var/tmp/hostile.img" ||
+			{ gstop hostile; return 1; }
+		# the block script in the driver domain sets up the loop device: wait for it
+		for i in $(seq 120); do
+			xenstore-read /local/domain/$ddom/backend/vbd/$hdom/51728/physical-device \
+				>/dev/null 2>&1 && break
+			sleep 0.5
+		done
+		arg="ddblk-hostile --seconds 90 51728"
+	else
+		dcheck $p-attach net_attach hostile $HOSTILE_MAC || { gstop hostile; return 1; }
+		arg="ddnet-hostile --seconds 150 $(xl network-list hostile |
+			awk -v m=$HOSTILE_MAC '$3 == m {print $1}')"
+	fi
+	# the neighbour undisturbed: the hostile guest up, attached and idle
+	if [ $kind = blk ]; then
+		gexec client 300 fio_verify_timed /dev/xvdb randwrite 32M &&
+			base=$(echo "$GOUT" | awk '/^elapsed_ms/ {print $2}')
+	else
+		gexec client 60 net_bench TCP_STREAM 20 &&
+			base=$(echo "$GOUT" | awk '/^netperf/ {split($3, a, ","); print a[1]}')
+	fi
+	info "$p: neighbour undisturbed: ${base:-?} $unit"
+	step "client + hostile: $p ($be)"
+	if [ $kind = blk ]; then
+		(gexec client 900 fio_verify_timed /dev/xvdb randwrite 32M; echo "$? $GOUT" >/tmp/neighbour.out) &
+		npid=$!
+	else
+		(gexec client 200 net_bench TCP_STREAM 60; echo "$? $GOUT" >/tmp/neighbour.out) &
+		npid=$!
+		# traffic towards the hostile guest's MAC while it stalls its rx ring
+		(sleep 5; while :; do ping -c 20 -i 0.05 -W 1 10.99.0.6 >/dev/null 2>&1; done) &
+		ppid=$!
+		ip neigh replace 10.99.0.6 lladdr $HOSTILE_MAC dev $PEER_NIC 2>/dev/null
+	fi
+	gexec hostile 400 "/lab/tools/$arg >/tmp/hostile.out 2>&1; rc=\$?; grep -E '^class|^hostile:' /tmp/hostile.out >/tmp/hostile.lines; tail -n 3 /tmp/hostile.out; exit \$rc"
+	rc=$?
+	out=$GOUT
+	[ $rc = 124 ] && hung=1
+	[ -n "$ppid" ] && kill $ppid 2>/dev/null
+	gcat hostile /tmp/hostile.lines >>$rec
+	grep -E '^class|^hostile' $rec | sed 's/^/  /'
+	out=$(cat $rec)
+	wait $npid
+	n=$(head -n1 /tmp/neighbour.out | cut -d' ' -f1)
+	nout=$(cat /tmp/neighbour.out)
+	if [ $kind = blk ]; then
+		during=$(echo "$nout" | awk '/^elapsed_ms/ {print $2}')
+		# a longer run is a slower one
+		ratio=$(awk -v b="$base" -v d="$during" 'BEGIN {if (b > 0 && d > 0) printf "%.2f", b / d}')
+	else
+		during=$(echo "$nout" | awk '/^netperf/ {split($3, a, ","); print a[1]}')
+		ratio=$(awk -v b="$base" -v d="$during" 'BEGIN {if (b > 0 && d > 0) printf "%.2f", d / b}')
+	fi
+	# the driver domain: alive, answering, and what its kernel logged
+	if [ "$(xl domid dd 2>/dev/null)" != "$ddom" ] || crashed dd; then
+		crashed=1
+	elif ! gexec dd 30 "kernel_log | grep -E \"\$KTROUBLE\" | head -n 5; true"; then
+		hung=1
+	else
+		trouble=$GOUT
+		echo "$trouble" | grep -qE 'BUG:|Oops|general protection|Kernel panic' && crashed=1
+		echo "$trouble" | grep -qE 'soft lockup|hung_task' && hung=1
+		echo "$trouble" | grep -q 'WARNING: CPU' && warned=1
+	fi
+	if [ $be = ddstack ]; then
+		[ $rc = 0 ] && result PASS $p "$(echo "$out" | grep 'classes passed')" ||
+			result FAIL $p "rc $rc: $(echo "$out" | grep -E 'FAIL|^hostile:' | head -n 3 | tr '\n' ' ')"
+		if [ "$n" = 0 ]; then
+			result PASS $p-neighbour "$([ $kind = blk ] && echo "fio verify" || echo netperf) during the attack"
+		else
+			result FAIL $p-neighbour "$(echo "$nout" | tail -c 300)"
+		fi
+		if [ -n "$ratio" ] && awk -v r="$ratio" 'BEGIN {exit !(r >= 0.8)}'; then
+			result PASS $p-neighbour-throughput "${ratio}x of undisturbed ($base -> $during $unit)"
+		else
+			result FAIL $p-neighbour-throughput "${ratio:-?}x of undisturbed (${base:-?} -> ${during:-?} $unit): below 0.8"
+		fi
+		[ $kind = net ] && check net-hostile-dd-counters dd 30 dd_vif_drops $hdom
+		[ $kind = blk ] && check blk-hostile-dd-counters dd 30 dd_vbd_bad $hdom 51728
+		check $p-dd-alive dd 30 kernel_clean
+	else
+		echo "$trouble" | sed 's/^/  dd: /'
+		# upstream's own complaints are recorded here, not held against ddstack
+		gexec dd 30 kernel_log_mark >/dev/null
+	fi
+	[ $kind = net ] && gexec hostile 30 "echo 1 >/sys/bus/xen/drivers_autoprobe"
+	gstop hostile
+	for i in $(seq 60); do
+		xl list | awk -v d=$hdom 'NR > 1 && $2 == d {f = 1} END {exit !f}' || { gone=1; break; }
+		sleep 0.5
+	done
+	gexec dd 30 dd_leak_snap && snap1=$(echo "$GOUT" | tail -n1)
+	local e0 e1 s0 s1
+	read -r _ e0 _ s0 <<<"$snap0"
+	read -r _ e1 _ s1 <<<"$snap1"
+	[ "$gone" = 1 ] && [ -n "$e1" ] && [ "$e0" = "$e1" ] &&
+		[ $((${s1:-0} - ${s0:-0})) -lt 2048 ] || leaked=1
+	local leakmsg="hostile domain $([ $gone = 1 ] && echo gone || echo "still there (grants mapped?)"), event channels $e0 -> $e1, unreclaimable slab $s0 -> $s1 kB"
+	info "$p: $leakmsg"
+	{
+		echo "neighbour base ${base:-0} during ${during:-0} ratio ${ratio:-0} unit $unit"
+		echo "leak gone $gone evtchn ${e0:-0} ${e1:-0} sunreclaim ${s0:-0} ${s1:-0}"
+		echo "flags crashed $crashed hung $hung leaked $leaked warned $warned rc $rc"
+		echo "$trouble" | grep . | sed 's/^/ddlog /'
+	} >>$rec
+	if [ $be = ddstack ]; then
+		[ $leaked = 0 ] && result PASS $p-no-leak "$leakmsg" || result FAIL $p-no-leak "$leakmsg"
+	else
+		result PASS $p-recorded "rc $rc, crashed $crashed hung $hung leaked $leaked warned $warned, neighbour ${ratio:-?}x; $(echo "$out" | grep 'classes passed')"
+	fi
+}
+
+# ddnetback-hostile against ddnetfront: class, the ddnetfront statistic it
+# must raise, and whether the device must end up broken (ddnetfront's
+# max_bad_rsp is 16 for the run). One NIC per class, devids from 5.
+HBACK_NET_CLASSES="valid:-:0 event-storm:-:0 tx-bad-id:tx_bad_id:1 tx-not-pending:tx_not_pending:1
+tx-bad-status:tx_bad_status:1 tx-rsp-overrun:-:1 rx-bad-id:rx_bad_id:1 rx-bad-offset:rx_bad_offset:1
+rx-bad-size:rx_bad_offset:1 rx-bad-flags:rx_bad_flags:1 rx-bad-extra:rx_bad_extra:1
+rx-too-many-slots:rx_too_long:1 rx-rsp-overrun:-:1 rx-hold-grants:grants_leaked:1 state-cycle:-:-"
+
+hback_net() {
+	local c i=5 pairs= devs= fe cl
+	want hback-net || return 0
+	for c in $HBACK_NET_CLASSES; do
+		pairs+=" ${c%%:*}:$i"
+		devs+=" $i"
+		i=$((i + 1))
+	done
+	fe=$(xl domid client)
+	step "dom0: hback-net-add"
+	for i in $devs; do
+		hback_add vif client $i handle=$i mac=$(printf '00:16:3e:77:00:%02x' $i) trusted=0 \
+			>/dev/null || { result FAIL hback-net-add "xenstore for vif $i"; return 1; }
+		xenstore-write /local/domain/$(xl domid dd)/data/hostile/vif/$fe/$i/handle $i \
+			/local/domain/$(xl domid dd)/data/hostile/vif/$fe/$i/mac \
+			$(printf '00:16:3e:77:00:%02x' $i)
+	done
+	check hback-net-start dd 30 hback_start ddnetback-hostile $fe $pairs || {
+		hback_del vif client $devs; return 1; }
+	gexec client 10 "echo 16 >/sys/module/ddnetfront/parameters/max_bad_rsp"
+	check hback-net-neighbour-start client 30 bg_start nnet net_bench TCP_STREAM 40
+	check hback-net-bind client 90 hback_bind vif $devs &&
+	check hback-net-ready dd 200 hback_ready 190 &&
+	check hback-net-traffic client 120 hback_net_traffic $devs
+	i=5
+	for c in $HBACK_NET_CLASSES; do
+		cl=${c%%:*}
+		c=${c#*:}
+		check hback-net-$cl client 60 hback_net_check $cl $i ${c%%:*} ${c#*:}
+		i=$((i + 1))
+	done
+	check hback-net-neighbour client 120 bg_wait nnet 110
+	check hback-net-tool dd 120 hback_stop
+	gcat dd /tmp/hback.out '^class' | sed 's/^/  /'
+	gexec client 10 "echo 256 >/sys/module/ddnetfront/parameters/max_bad_rsp"
+	dcheck hback-net-remove hback_del vif client $devs
+	check hback-net-removed client 120 hback_gone vif $devs
+	check hback-net-client-alive client 30 kernel_clean
+}
+
+HBACK_CHECK_TESTS+=" hback-net-start hback-net-bind hback-net-ready hback-net-traffic
+$(for c in $HBACK_NET_CLASSES; do echo -n "hback-net-${c%%:*} "; done)
+hback-net-neighbour hback-net-tool hback-net-removed hback-net-client-alive"
