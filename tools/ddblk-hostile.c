@@ -17,6 +17,21 @@
  * the classes; the closing valid-read, ring-overflow and the close to state
  * Closed, always written on exit, add at most about 15 s.
  *
+ * Among the request classes, before double-fetch, four abuse the connection
+ * rather than the requests and end with valid reads of sector 0 (the request
+ * line above, for all the requests of the class):
+ *	event-storm	200000 notifications (or 5 s) on the idle channel, then
+ *			4 reads: all OKAY
+ *	stop-consuming	8 reads left unconsumed for 10 s, responses neither
+ *			looked at nor consumed, then collected: each answered
+ *			once, OKAY
+ *	watch-flood	2000 rewrites (or 5 s) of our state (Connected), each
+ *			followed by a write of an unrelated key, then 4 reads:
+ *			all OKAY and the backend still Connected
+ *	revoked-grant	a read into a page whose grant ends right after the
+ *			notify: answered exactly once, OKAY or ERROR; then 4
+ *			reads on other pages: all OKAY
+ *
  * The xenstore classes (xs-*) run first, before the attach the request
  * classes use.  Each offers the backend a bogus frontend configuration with
  * state Initialised and passes if the backend does not go Connected within
@@ -49,6 +64,13 @@
 #define REFUSE_MS	10000		/* xs-*: for the backend to refuse */
 #define INITWAIT_MS	15000		/* xs-*: for the backend to offer again */
 #define XS_FLAPS	5
+#define STORM_EVENTS	200000		/* event-storm: notifications, */
+#define STORM_MS	5000		/* or this long, whichever first */
+#define HOLD_MS		10000		/* stop-consuming: answers left alone */
+#define FLOOD_WRITES	2000		/* watch-flood: state rewrites, */
+#define FLOOD_MS	5000		/* or this long, whichever first */
+#define FLOOD_KEY	"hostile-flood"	/* the unrelated key written between them */
+#define LINGER_MS	500		/* looking for duplicate answers */
 #define MAX_BATCH	16
 #define NR_DATA		4		/* data pages 0..3 */
 #define PG_IND		4		/* indirect page: valid segments */
@@ -362,24 +384,36 @@ static void collect(struct hreq *h, unsigned int n, bool *answered, unsigned int
 	} while (more);
 }
 
-static void run_batch(struct hreq *h, unsigned int n, struct tally *t, bool flip)
+/* The batch on the ring: its requests and which of them were answered. */
+static struct {
+	struct hreq *h;
+	unsigned int n, left;
+	bool answered[MAX_BATCH];
+	bool flip;
+} bt;
+
+/*
+ * Put @n requests on the ring as a new batch and notify; with @flip the
+ * double-fetch thread rewrites them meanwhile.  False (counted in @t) if
+ * nothing was sent; otherwise batch_wait() collects the answers.
+ */
+static bool batch_send(struct hreq *h, unsigned int n, struct tally *t, bool flip)
 {
-	bool answered[MAX_BATCH] = { false };
-	unsigned int i, left = n;
-	uint64_t end, last_kick;
+	unsigned int i;
 	RING_IDX first;
 	int notify;
 
 	memset(t, 0, sizeof(*t));
+	memset(&bt, 0, sizeof(bt));
 	if (g.ring_dead) {
 		printf("  note: ring abandoned earlier, nothing sent\n");
 		t->bad++;
-		return;
+		return false;
 	}
 	if (n > MAX_BATCH || RING_SIZE(&g.ring) - (g.ring.req_prod_pvt - g.ring.rsp_cons) < n) {
 		printf("  note: no room for %u requests (earlier ones unanswered)\n", n);
 		t->bad++;
-		return;
+		return false;
 	}
 	g.seq++;
 	first = g.ring.req_prod_pvt;
@@ -390,6 +424,9 @@ static void run_batch(struct hreq *h, unsigned int n, struct tally *t, bool flip
 		g.ring.req_prod_pvt++;
 	}
 	t->sent = n;
+	bt.h = h;
+	bt.n = n;
+	bt.left = n;
 	if (flip) {
 		df.first = first;
 		df.n = n;
@@ -400,14 +437,27 @@ static void run_batch(struct hreq *h, unsigned int n, struct tally *t, bool flip
 			t->bad++;
 		}
 	}
+	bt.flip = flip;
 	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&g.ring, notify);
 	if (notify)
 		kick();
+	return true;
+}
+
+/*
+ * Collect the answers of the batch batch_send() sent, for at most REPLY_MS;
+ * then, with @linger_ms, keep looking that long for duplicate answers.
+ */
+static void batch_wait(struct tally *t, unsigned int linger_ms)
+{
+	uint64_t end, last_kick;
+	unsigned int i;
+
 	end = xsf_now_ms() + REPLY_MS;
 	last_kick = xsf_now_ms();
 	while (!xsf_stop) {
-		collect(h, n, answered, &left, t);
-		if (!left || g.ring_dead || xsf_now_ms() >= end)
+		collect(bt.h, bt.n, bt.answered, &bt.left, t);
+		if (!bt.left || g.ring_dead || xsf_now_ms() >= end)
 			break;
 		wait_event(100);
 		/* Kick again in case a notification was lost. */
@@ -416,16 +466,28 @@ static void run_batch(struct hreq *h, unsigned int n, struct tally *t, bool flip
 			last_kick = xsf_now_ms();
 		}
 	}
-	if (flip) {
+	if (bt.flip) {
 		__atomic_store_n(&df.run, 0, __ATOMIC_RELAXED);
 		pthread_join(df.th, NULL);
+		bt.flip = false;
 	}
-	if (left && !g.ring_dead)
-		collect(h, n, answered, &left, t);
-	t->noans = left;
-	for (i = 0; i < n && left; i++)
-		if (!answered[i])
-			printf("  note: %s: no answer\n", h[i].what);
+	if (bt.left && !g.ring_dead)
+		collect(bt.h, bt.n, bt.answered, &bt.left, t);
+	end = xsf_now_ms() + linger_ms;
+	while (linger_ms && !xsf_stop && !g.ring_dead && xsf_now_ms() < end) {
+		wait_event(100);
+		collect(bt.h, bt.n, bt.answered, &bt.left, t);
+	}
+	t->noans = bt.left;
+	for (i = 0; i < bt.n && bt.left; i++)
+		if (!bt.answered[i])
+			printf("  note: %s: no answer\n", bt.h[i].what);
+}
+
+static void run_batch(struct hreq *h, unsigned int n, struct tally *t, bool flip)
+{
+	if (batch_send(h, n, t, flip))
+		batch_wait(t, 0);
 }
 
 /* ---- request builders ---- */
@@ -478,13 +540,15 @@ static void disc(struct hreq *h, const char *what, uint64_t sector, uint64_t nr)
 
 /* Request classes up to C_OVERFLOW, then the xenstore classes from C_XS_ORDER. */
 enum { C_VALID, C_WRO, C_BADOP, C_ZERO, C_MANY, C_RANGE, C_PAST, C_GREF, C_ITOO,
-       C_IPAGE, C_DISC, C_DFETCH, C_OVERFLOW, C_XS_ORDER, C_XS_QHUGE, C_XS_QZERO,
-       C_XS_NOREF, C_XS_EVTCHN, C_XS_PROTO, C_XS_FLAP, NR_CLASSES };
+       C_IPAGE, C_DISC, C_STORM, C_STOP, C_WFLOOD, C_REVOKE, C_DFETCH, C_OVERFLOW,
+       C_XS_ORDER, C_XS_QHUGE, C_XS_QZERO, C_XS_NOREF, C_XS_EVTCHN, C_XS_PROTO,
+       C_XS_FLAP, NR_CLASSES };
 
 static const char *const class_name[NR_CLASSES] = {
 	"valid-read", "write-readonly", "bad-op", "zero-segments", "too-many-segments",
 	"bad-sect-range", "past-end", "bad-gref", "indirect-too-many", "indirect-bad-page",
-	"discard-bad", "double-fetch", "ring-overflow", "xs-ring-order-huge",
+	"discard-bad", "event-storm", "stop-consuming", "watch-flood", "revoked-grant",
+	"double-fetch", "ring-overflow", "xs-ring-order-huge",
 	"xs-queues-huge", "xs-queues-zero", "xs-missing-ring-ref", "xs-bad-evtchn",
 	"xs-bad-protocol", "xs-state-flap",
 };
@@ -663,6 +727,147 @@ static void report(const char *name, const struct tally *t, bool pass)
 	xsf_count(&xf, pass);
 }
 
+/* ---- classes that abuse the connection, each ending with valid reads ---- */
+
+static void tally_add(struct tally *sum, const struct tally *t)
+{
+	sum->sent += t->sent;
+	sum->ok += t->ok;
+	sum->err += t->err;
+	sum->eop += t->eop;
+	sum->noans += t->noans;
+	sum->bad += t->bad;
+}
+
+/* valid-read's 4 reads of sector 0; true if all are answered OKAY. */
+static bool valid_reads(struct tally *t)
+{
+	struct hreq h[MAX_BATCH];
+	const char *why = NULL;
+	unsigned int n = fill(C_VALID, h, &why);
+
+	run_batch(h, n, t, false);
+	return n && t->ok == n && !t->bad && !t->noans;
+}
+
+/* Notify the idle ring's channel as fast as we can, then read. */
+static void event_storm(int c)
+{
+	struct tally t;
+	bool pass;
+
+	xsf_storm(&xf, STORM_EVENTS, STORM_MS);
+	pass = valid_reads(&t);
+	report(class_name[c], &t, pass);
+}
+
+/* Reads whose answers are left on the ring for HOLD_MS, then collected. */
+static void stop_consuming(int c)
+{
+	struct hreq h[MAX_BATCH];
+	unsigned int i, n = 0;
+	struct tally t;
+	uint64_t end;
+	RING_IDX rp;
+
+	for (i = 0; i < 8; i++)
+		rw(&h[n++], "read left unconsumed", BLKIF_OP_READ, 0, 1, A_OK)
+			->u.rw.seg[0].gref = g.refs[i % NR_DATA];
+	if (batch_send(h, n, &t, false)) {
+		/* Take the events, leave rsp_prod and the responses alone. */
+		end = xsf_now_ms() + HOLD_MS;
+		while (!xsf_stop && xsf_now_ms() < end)
+			wait_event(200);
+		rp = g.sring->rsp_prod;
+		printf("  note: after %u s, %u answers waiting unconsumed; backend state %d\n",
+		       HOLD_MS / 1000, rp - g.ring.rsp_cons, xsf_be_state(&xf));
+		batch_wait(&t, LINGER_MS);
+	}
+	report(class_name[c], &t, t.sent && t.ok == t.sent && !t.bad && !t.noans);
+}
+
+/*
+ * Rewrite our state (Connected, which the backend watches) as fast as
+ * xenstore takes it, each time followed by a key of our own nobody
+ * watches; then read, and the backend must still be Connected.
+ */
+static void watch_flood(int c)
+{
+	char spath[128], fpath[128], state[4], val[16];
+	uint64_t start = xsf_now_ms();
+	unsigned int i, done = 0;
+	struct tally t;
+	bool pass;
+	int st, err = 0;
+
+	snprintf(spath, sizeof(spath), "%s/state", xf.fe);
+	snprintf(fpath, sizeof(fpath), "%s/%s", xf.fe, FLOOD_KEY);
+	snprintf(state, sizeof(state), "%d", XenbusStateConnected);
+	for (i = 0; i < FLOOD_WRITES && !xsf_stop; i++) {
+		snprintf(val, sizeof(val), "%u", i);
+		if (!xs_write(xf.xs, XBT_NULL, spath, state, strlen(state)) ||
+		    !xs_write(xf.xs, XBT_NULL, fpath, val, strlen(val))) {
+			err = errno;
+			break;
+		}
+		done++;
+		if (xsf_now_ms() - start >= FLOOD_MS)
+			break;
+	}
+	printf("  note: %u rewrites of %s and of %s in %" PRIu64 " ms%s%s\n", done, spath,
+	       FLOOD_KEY, xsf_now_ms() - start, err ? "; stopped: " : "",
+	       err ? strerror(err) : "");
+	if (!xs_rm(xf.xs, XBT_NULL, fpath) && errno != ENOENT)
+		printf("  note: removing %s: %s\n", fpath, strerror(errno));
+	pass = valid_reads(&t);
+	/* A late reaction to the flood would show up here. */
+	st = xsf_wait_be(&xf, ~XSF_BIT(Connected) & 0xffffu, 1000);
+	if (st < 0)
+		st = xsf_be_state(&xf);
+	if (st != XenbusStateConnected)
+		printf("  note: backend state %d after the flood, not Connected\n", st);
+	report(class_name[c], &t, pass && st == XenbusStateConnected);
+}
+
+/*
+ * A read into a page of its own, whose grant we end right after the notify:
+ * the backend answers it once, OKAY if it mapped the page in time, else
+ * ERROR; then reads on the other pages.
+ */
+static void revoked_grant(int c)
+{
+	struct tally t, sum = { 0 };
+	struct hreq h[1];
+	uint8_t *page;
+	uint32_t ref;
+	bool sent, pass;
+
+	/* One page of a multi-page share would stay granted while the rest is mapped. */
+	page = xengntshr_share_pages(xf.gs, xf.be_domid, 1, &ref, 1);
+	if (!page) {
+		printf("  note: sharing a page for the read: %s\n", strerror(errno));
+		report(class_name[c], &sum, false);
+		return;
+	}
+	rw(h, "read into a grant ended after the notify", BLKIF_OP_READ, 0, 1, A_OK | A_ERR)
+		->u.rw.seg[0].gref = ref;
+	sent = batch_send(h, 1, &t, false);
+	/* The page's only mapping goes: gntalloc ends the grant (or defers it while mapped). */
+	if (xengntshr_unshare(xf.gs, page, 1))
+		printf("  note: unsharing the page of grant %u: %s\n", ref, strerror(errno));
+	if (sent) {
+		batch_wait(&t, LINGER_MS);
+		printf("  note: the read on grant %u got %s\n", ref,
+		       t.noans ? "no answer" : t.ok ? "OKAY" : t.eop ? "EOPNOTSUPP" :
+		       t.err ? "ERROR" : "?");
+	}
+	pass = sent && t.ok + t.err == 1 && !t.bad && !t.noans;
+	tally_add(&sum, &t);
+	pass = valid_reads(&t) && pass;
+	tally_add(&sum, &t);
+	report(class_name[c], &sum, pass);
+}
+
 static void run_class(int c)
 {
 	struct hreq h[MAX_BATCH];
@@ -672,9 +877,22 @@ static void run_class(int c)
 
 	if (xsf_not_run(&xf, class_name[c]))
 		return;
-	if (c == C_OVERFLOW) {
+	switch (c) {
+	case C_OVERFLOW:
 		ring_overflow(&t);
 		report(class_name[c], &t, true);	/* the caller checks for a crash */
+		return;
+	case C_STORM:
+		event_storm(c);
+		return;
+	case C_STOP:
+		stop_consuming(c);
+		return;
+	case C_WFLOOD:
+		watch_flood(c);
+		return;
+	case C_REVOKE:
+		revoked_grant(c);
 		return;
 	}
 	n = fill(c, h, &why);
@@ -706,42 +924,6 @@ static const struct xsf_kv xs_bogus[] = {
 	[C_XS_EVTCHN - C_XS_ORDER] = { "event-channel", "999999" },
 	[C_XS_PROTO - C_XS_ORDER] = { "protocol", "x86_32-abi-bogus" },
 };
-
-/*
- * Describe the error xenbus_dev_fatal() left for the backend: it is written
- * to error/<backend path> in the backend domain's home (or, by some
- * backends, to the backend's own directory), which a guest may well not be
- * allowed to read.
- */
-static void be_error(char *buf, size_t size)
-{
-	const char *rel = xf.be;
-	char path[320], *s;
-	unsigned int len;
-	int err, err2;
-
-	if (!strncmp(rel, "/local/domain/", 14)) {
-		rel += 14 + strspn(rel + 14, "0123456789");
-		rel += *rel == '/';
-	}
-	snprintf(path, sizeof(path), "/local/domain/%u/error/%s/error", xf.be_domid, rel);
-	s = xs_read(xf.xs, XBT_NULL, path, &len);
-	err = errno;
-	if (!s) {
-		snprintf(path, sizeof(path), "%s/error", xf.be);
-		s = xs_read(xf.xs, XBT_NULL, path, &len);
-		err2 = errno;
-		if (err == ENOENT)
-			err = err2;
-	}
-	if (s)
-		snprintf(buf, size, "\"%s\"", s);
-	else if (err == ENOENT)
-		snprintf(buf, size, "none");
-	else
-		snprintf(buf, size, "unreadable (%s)", strerror(err));
-	free(s);
-}
 
 static void xs_report(int c, int st, const char *err, bool pass)
 {
@@ -792,7 +974,7 @@ static void xs_refuse(int c)
 		xs_report(c, xsf_be_state(&xf), "not looked for", false);
 		return;
 	}
-	be_error(before, sizeof(before));
+	xsf_be_error(&xf, before, sizeof(before));
 	if (new_ring() || publish_bad(bad->key, bad->val)) {
 		printf("  note: cannot write the configuration\n");
 		xs_reset();
@@ -809,7 +991,7 @@ static void xs_refuse(int c)
 		printf("  note: backend went Connected with %s/%s %s\n", xf.fe, bad->key,
 		       bad->val ? bad->val : "missing");
 	}
-	be_error(after, sizeof(after));
+	xsf_be_error(&xf, after, sizeof(after));
 	snprintf(err, sizeof(err), "%s%s", after,
 		 after[0] == '"' && !strcmp(before, after) ? " (already there before)" : "");
 	if (xsf_stop)

@@ -21,6 +21,8 @@
  * the next class.  bad-flood sends runts until the backend disconnects
  * (its max_bad_tx).  rx-stall posts a few rx buffers and consumes nothing
  * for --stall-seconds while the lab sends traffic towards the vif.
+ * event-storm sends 200000 notifications (or for 5 s, whichever first) on
+ * the connected channel, then passes as valid does.
  * One line per class:
  *	class <name>: sent N, ok A, error B, null C, no-answer D, backend S, verdict V
  * (rx-stall: class rx-stall: held N s, ...), then
@@ -30,6 +32,20 @@
  * but then runs to its own bounds; the closing valid class runs regardless
  * (with up to about 60 s for a reconnect).  The frontend is always left
  * Closed on exit, also after SIGINT/SIGTERM.
+ *
+ * The xenstore classes run first, before the connection the others use.
+ * Each offers the backend, in InitWait, a configuration it must refuse:
+ *	xs-queues-huge		multi-queue-num-queues 1000
+ *	xs-queues-zero		multi-queue-num-queues 0
+ *	xs-missing-tx-ring-ref	no tx-ring-ref
+ *	xs-bad-evtchn		event-channel 999999
+ *	xs-no-rx-copy		request-rx-copy 0
+ * with state Initialised (and Connected too once the backend still sits in
+ * InitWait FE_CONNECTED_MS after its hotplug script, or after 5 s: xen-netback
+ * connects only then), and passes if the backend does not go Connected
+ * within 10 s.  One line per class:
+ *	class <name>: backend state S, error E, verdict V
+ * Each then closes the frontend and brings the backend back to InitWait.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -55,6 +71,9 @@
 #define INITWAIT_MS	15000		/* backend back in InitWait */
 #define FE_CONNECTED_MS	3000		/* Initialised alone, then Connected too */
 #define FE_CONNECTED_LATE_MS 15000	/* the same without a readable hotplug-status */
+#define REFUSE_MS	10000		/* xs-*: for the backend to refuse */
+#define STORM_EVENTS	200000		/* event-storm: notifications, */
+#define STORM_MS	5000		/* or this long, whichever first */
 #define NR_TX_PAGES	32
 #define NR_RX		32		/* rx buffers, one page each */
 #define NR_RX_STALL	8		/* rx buffers posted for rx-stall */
@@ -356,11 +375,14 @@ static int new_rings(void)
 	return xsf_new_port(&xf);
 }
 
-/* Ring refs, event channel, features and Initialised, in one transaction. */
-static int publish(void)
+/*
+ * Ring refs, event channel, features and Initialised, in one transaction.
+ * A non-NULL @bad_key gets @bad_val instead (NULL: the key is removed).
+ */
+static int publish_bad(const char *bad_key, const char *bad_val)
 {
 	char tx[16], rx[16], port[16];
-	const struct xsf_kv kv[] = {
+	struct xsf_kv kv[] = {
 		/* Left by a kernel frontend, these would change the layout. */
 		{ "multi-queue-num-queues", NULL },
 		{ "queue-0", NULL },
@@ -382,11 +404,20 @@ static int publish(void)
 		{ "feature-gso-tcpv6", "1" },
 		{ "state", "3" },
 	};
+	unsigned int i;
 
 	snprintf(tx, sizeof(tx), "%u", g.tx_ref);
 	snprintf(rx, sizeof(rx), "%u", g.rx_ref);
 	snprintf(port, sizeof(port), "%u", xf.port);
+	for (i = 0; bad_key && i < ARRAY_SIZE(kv); i++)
+		if (!strcmp(kv[i].key, bad_key))
+			kv[i].val = bad_val;
 	return xsf_fe_txn(&xf, kv, ARRAY_SIZE(kv));
+}
+
+static int publish(void)
+{
+	return publish_bad(NULL, NULL);
 }
 
 static int parse_mac(const char *s)
@@ -512,6 +543,28 @@ static int connect_be(unsigned int rx_want, unsigned int ms)
 	return 0;
 }
 
+/* Close to Closed, remove the @n keys of @clean, reopen to InitWait. */
+static int reset_to_initwait(const struct xsf_kv *clean, unsigned int n)
+{
+	g.connected = false;
+	if (!xsf_fe_state(&xf, XenbusStateClosing))
+		return -1;
+	if (xsf_wait_be(&xf, XSF_BIT(Closing) | XSF_BIT(Closed), STEP_MS) < 0)
+		printf("  note: reset: backend did not go Closing (state %d)\n", xsf_be_state(&xf));
+	if (!xsf_fe_state(&xf, XenbusStateClosed))
+		return -1;
+	if (xsf_wait_be(&xf, XSF_BIT(Closed) | XSF_BIT(InitWait), STEP_MS) < 0)
+		printf("  note: reset: backend did not go Closed (state %d)\n", xsf_be_state(&xf));
+	if (xsf_fe_txn(&xf, clean, n) || !xsf_fe_state(&xf, XenbusStateInitialising))
+		return -1;
+	if (xsf_wait_be(&xf, XSF_BIT(InitWait), INITWAIT_MS) < 0) {
+		printf("  note: reset: backend not back in InitWait after %u s (state %d)\n",
+		       INITWAIT_MS / 1000, xsf_be_state(&xf));
+		return -1;
+	}
+	return 0;
+}
+
 /* Close to Closed, then reopen to InitWait and connect again. */
 static int reset_conn(unsigned int rx_want)
 {
@@ -523,23 +576,8 @@ static int reset_conn(unsigned int rx_want)
 	int st = xsf_be_state(&xf);
 
 	printf("hostile: resetting the connection (backend %s)\n", state_name(st));
-	g.connected = false;
-	if (!xsf_fe_state(&xf, XenbusStateClosing))
+	if (reset_to_initwait(clean, ARRAY_SIZE(clean)))
 		return -1;
-	if (xsf_wait_be(&xf, XSF_BIT(Closing) | XSF_BIT(Closed), STEP_MS) < 0)
-		printf("  note: reset: backend did not go Closing (state %d)\n", xsf_be_state(&xf));
-	if (!xsf_fe_state(&xf, XenbusStateClosed))
-		return -1;
-	if (xsf_wait_be(&xf, XSF_BIT(Closed) | XSF_BIT(InitWait), STEP_MS) < 0)
-		printf("  note: reset: backend did not go Closed (state %d)\n", xsf_be_state(&xf));
-	if (xsf_fe_txn(&xf, clean, ARRAY_SIZE(clean)) ||
-	    !xsf_fe_state(&xf, XenbusStateInitialising))
-		return -1;
-	if (xsf_wait_be(&xf, XSF_BIT(InitWait), INITWAIT_MS) < 0) {
-		printf("  note: reset: backend not back in InitWait after %u s (state %d)\n",
-		       INITWAIT_MS / 1000, xsf_be_state(&xf));
-		return -1;
-	}
 	return connect_be(rx_want, SETUP_MS);
 }
 
@@ -876,12 +914,19 @@ static void gso_tail(struct hpkt *p, unsigned int i)
 
 /* ---- classes ---- */
 
-enum kind { K_VALID, K_DROP, K_FATAL, K_FLOOD, K_STALL };
+enum kind { K_VALID, K_DROP, K_FATAL, K_FLOOD, K_STALL, K_STORM, K_XS };
 
+static const char *const kind_name[] = {
+	[K_VALID] = "valid", [K_DROP] = "drop", [K_FATAL] = "fatal", [K_FLOOD] = "flood",
+	[K_STALL] = "rx", [K_STORM] = "storm", [K_XS] = "xs",
+};
+
+/* Classes on a connection up to C_XS_QHUGE, then the xenstore classes (run first). */
 enum {
-	C_VALID, C_RUNT, C_REST, C_OVERSIZE, C_GREF, C_FLAGS, C_GSO_ZERO, C_GSO_TYPE,
-	C_GSO_CSUM, C_EXTRA_DUP, C_SLOTS, C_CROSS, C_CROSS_FIRST, C_ABSURD, C_EXTRA_NONE,
-	C_EXTRA_UNKNOWN, C_PAST, C_OVERFLOW, C_FLOOD, C_STALL, NR_CLASSES
+	C_VALID, C_STORM, C_RUNT, C_REST, C_OVERSIZE, C_GREF, C_FLAGS, C_GSO_ZERO,
+	C_GSO_TYPE, C_GSO_CSUM, C_EXTRA_DUP, C_SLOTS, C_CROSS, C_CROSS_FIRST, C_ABSURD,
+	C_EXTRA_NONE, C_EXTRA_UNKNOWN, C_PAST, C_OVERFLOW, C_FLOOD, C_STALL, C_XS_QHUGE,
+	C_XS_QZERO, C_XS_NOTX, C_XS_EVTCHN, C_XS_NORXCOPY, NR_CLASSES
 };
 
 static const struct {
@@ -890,7 +935,10 @@ static const struct {
 	const char *expect;
 } cls[NR_CLASSES] = {
 	[C_VALID] = { "valid", K_VALID,
-		"well-formed 60..1514-byte frames and a 3-slot frame: all OKAY (runs first and last)" },
+		"well-formed 60..1514-byte frames and a 3-slot frame: all OKAY (first after xs-*, last)" },
+	[C_STORM] = { "event-storm", K_STORM,
+		"200000 notifications (or 5 s) on the connected channel, then valid's frames: "
+		"all OKAY, still Connected" },
 	[C_RUNT] = { "runt", K_DROP, "size 0..13: ERROR/DROPPED, still Connected" },
 	[C_REST] = { "rest-bigger-than-first", K_DROP,
 		"first slot's size below the sum of the others: ERROR/DROPPED, still Connected" },
@@ -927,6 +975,16 @@ static const struct {
 		"runts until the backend disconnects (max_bad_tx): backend leaves Connected" },
 	[C_STALL] = { "rx-stall", K_STALL,
 		"8 rx buffers posted, nothing consumed for --stall-seconds: tool keeps working" },
+	[C_XS_QHUGE] = { "xs-queues-huge", K_XS,
+		"multi-queue-num-queues 1000: backend not Connected within 10 s (runs first)" },
+	[C_XS_QZERO] = { "xs-queues-zero", K_XS,
+		"multi-queue-num-queues 0: backend not Connected within 10 s (runs first)" },
+	[C_XS_NOTX] = { "xs-missing-tx-ring-ref", K_XS,
+		"no tx-ring-ref: backend not Connected within 10 s (runs first)" },
+	[C_XS_EVTCHN] = { "xs-bad-evtchn", K_XS,
+		"event-channel 999999: backend not Connected within 10 s (runs first)" },
+	[C_XS_NORXCOPY] = { "xs-no-rx-copy", K_XS,
+		"request-rx-copy 0: backend not Connected within 10 s (runs first)" },
 };
 
 /* Fill pk[] for a drop class: opt.count bad packets, then one valid frame. */
@@ -1077,6 +1135,20 @@ static void class_valid(int c)
 	st = xsf_be_state(&xf);
 	report(c, &t, st, t.sent && !t.bad && !t.unsent && !t.noans && !t.err && !t.null &&
 	       st == XenbusStateConnected);
+}
+
+/* Notify the connected channel as fast as we can, then valid's frames. */
+static void class_storm(int c)
+{
+	struct tally t = { 0 };
+
+	if (ensure_conn(false)) {
+		note("no connection to the backend");
+		report(c, &t, xsf_be_state(&xf), false);
+		return;
+	}
+	xsf_storm(&xf, STORM_EVENTS, STORM_MS);
+	class_valid(c);
 }
 
 static void class_drop(int c)
@@ -1292,6 +1364,100 @@ static void class_stall(int c)
 	xsf_count(&xf, pass);
 }
 
+/* ---- xenstore classes ---- */
+
+/* What each refusal class changes in a valid configuration (NULL: removed). */
+static const struct xsf_kv xs_bogus[] = {
+	[C_XS_QHUGE - C_XS_QHUGE] = { "multi-queue-num-queues", "1000" },
+	[C_XS_QZERO - C_XS_QHUGE] = { "multi-queue-num-queues", "0" },
+	[C_XS_NOTX - C_XS_QHUGE] = { "tx-ring-ref", NULL },
+	[C_XS_EVTCHN - C_XS_QHUGE] = { "event-channel", "999999" },
+	[C_XS_NORXCOPY - C_XS_QHUGE] = { "request-rx-copy", "0" },
+};
+
+static void xs_report(int c, int st, const char *err, bool pass)
+{
+	printf("class %s: backend state %d, error %s, verdict %s\n", cls[c].name, st, err,
+	       pass ? "PASS" : "FAIL");
+	xsf_count(&xf, pass);
+}
+
+/* Close the frontend, drop what a refusal class wrote, wait for InitWait. */
+static bool xs_reset(void)
+{
+	static const struct xsf_kv clean[] = {
+		{ "tx-ring-ref", NULL },
+		{ "rx-ring-ref", NULL },
+		{ "event-channel", NULL },
+		{ "multi-queue-num-queues", NULL },
+		{ "request-rx-copy", NULL },
+	};
+
+	return !reset_to_initwait(clean, ARRAY_SIZE(clean));
+}
+
+/*
+ * Offer a configuration the backend must refuse; pass unless it goes
+ * Connected.  Initialised is enough for ddnetback; a backend still in
+ * InitWait once its hotplug script is done (as connect_be() waits for it)
+ * also gets our Connected, which is what xen-netback connects on.
+ */
+static void class_xs(int c)
+{
+	const struct xsf_kv *bad = &xs_bogus[c - C_XS_QHUGE];
+	char before[256], after[256], err[300];
+	bool nudged = false;
+	uint64_t start, hp = 0;
+	int st;
+
+	g.connected = false;
+	if (xsf_to_initwait(&xf, INITWAIT_MS)) {
+		note("backend not in InitWait, nothing offered");
+		xs_report(c, xsf_be_state(&xf), "not looked for", false);
+		return;
+	}
+	xsf_be_error(&xf, before, sizeof(before));
+	if (new_rings() || publish_bad(bad->key, bad->val)) {
+		note("cannot write the configuration");
+		xs_reset();
+		xs_report(c, xsf_be_state(&xf), "not looked for", false);
+		return;
+	}
+	start = xsf_now_ms();
+	for (;;) {
+		st = xsf_wait_be(&xf, XSF_BIT(Connected) | XSF_BIT(Closing) | XSF_BIT(Closed), 250);
+		if (st >= 0 || xsf_stop || xsf_now_ms() - start >= REFUSE_MS)
+			break;
+		if (nudged)
+			continue;
+		if (!hp && hotplug_done())
+			hp = xsf_now_ms();
+		if ((hp && xsf_now_ms() - hp >= FE_CONNECTED_MS) ||
+		    xsf_now_ms() - start >= REFUSE_MS / 2) {
+			note("backend still in state %d: writing Connected too", xsf_be_state(&xf));
+			if (!xsf_fe_state(&xf, XenbusStateConnected))
+				break;
+			nudged = true;
+		}
+	}
+	if (st < 0) {
+		st = xsf_be_state(&xf);
+		if (!xsf_stop && st != XenbusStateConnected)
+			note("backend neither refused nor connected in %u s", REFUSE_MS / 1000);
+	}
+	if (st == XenbusStateConnected)
+		note("backend went Connected with %s/%s %s", xf.fe, bad->key,
+		     bad->val ? bad->val : "missing");
+	xsf_be_error(&xf, after, sizeof(after));
+	snprintf(err, sizeof(err), "%s%s", after,
+		 after[0] == '"' && !strcmp(before, after) ? " (already there before)" : "");
+	if (xsf_stop)
+		note("interrupted");
+	if (!xs_reset())
+		note("reset: backend not back in InitWait; the next handshake cycles it");
+	xs_report(c, st, err, st != XenbusStateConnected && !xsf_stop);
+}
+
 static void run_class(int c)
 {
 	g.notes = 0;
@@ -1320,6 +1486,12 @@ static void run_class(int c)
 	case K_STALL:
 		class_stall(c);
 		break;
+	case K_STORM:
+		class_storm(c);
+		break;
+	case K_XS:
+		class_xs(c);
+		break;
 	}
 }
 
@@ -1336,10 +1508,7 @@ static void list(void)
 	int i;
 
 	for (i = 0; i < NR_CLASSES; i++)
-		printf("%-24s %-5s %s\n", cls[i].name,
-		       cls[i].kind == K_DROP ? "drop" : cls[i].kind == K_FATAL ? "fatal" :
-		       cls[i].kind == K_VALID ? "valid" : cls[i].kind == K_FLOOD ? "flood" :
-		       "rx", cls[i].expect);
+		printf("%-24s %-5s %s\n", cls[i].name, kind_name[cls[i].kind], cls[i].expect);
 }
 
 static bool num_arg(const char *name, const char *s, unsigned int lo, unsigned int hi,
@@ -1374,6 +1543,7 @@ int main(int argc, char **argv)
 	struct sigaction sal = { .sa_handler = on_alarm };
 	unsigned int seconds = 180;
 	int c, i, only = -1;
+	bool xs_ran = false;
 	const char *devid;
 
 	while ((c = getopt_long(argc, argv, "s:o:lc:S:f:m:h", opts, NULL)) != -1) {
@@ -1430,12 +1600,25 @@ int main(int argc, char **argv)
 	alarm(seconds + opt.stall_s + 180);
 	g.rx_feed = true;
 
-	if (attach(devid) || connect_be(NR_RX, xsf_budget_ms(&xf, SETUP_MS))) {
+	if (attach(devid)) {
 		fprintf(stderr, "ddnet-hostile: attach failed\n");
 		detach();
 		return 1;
 	}
-	for (i = 0; i < NR_CLASSES; i++)
+	/* The xenstore classes, each leaving the backend in InitWait. */
+	for (i = C_XS_QHUGE; i < NR_CLASSES; i++) {
+		if (only < 0 || only == i) {
+			run_class(i);
+			xs_ran = true;
+		}
+	}
+	/* The connection the other classes start on gets its full time after them. */
+	if (connect_be(NR_RX, xs_ran ? SETUP_MS : xsf_budget_ms(&xf, SETUP_MS))) {
+		fprintf(stderr, "ddnet-hostile: attach failed\n");
+		detach();
+		return 1;
+	}
+	for (i = 0; i < C_XS_QHUGE; i++)
 		if (only < 0 || only == i)
 			run_class(i);
 	/* valid again: the backend still serves after all that. */

@@ -323,3 +323,56 @@ int xsf_summary(const struct xsfront *f)
 	printf("hostile: %u classes passed, %u failed\n", f->passed, f->failed);
 	return f->failed || !f->passed ? 1 : 0;
 }
+
+/* ---- backend errors, event storms ---- */
+
+void xsf_be_error(struct xsfront *f, char *buf, size_t size)
+{
+	const char *rel = f->be;
+	char path[320], *s;
+	unsigned int len;
+	int err, err2;
+
+	if (!strncmp(rel, "/local/domain/", 14)) {
+		rel += 14 + strspn(rel + 14, "0123456789");
+		rel += *rel == '/';
+	}
+	snprintf(path, sizeof(path), "/local/domain/%u/error/%s/error", f->be_domid, rel);
+	s = xs_read(f->xs, XBT_NULL, path, &len);
+	err = errno;
+	if (!s) {
+		snprintf(path, sizeof(path), "%s/error", f->be);
+		s = xs_read(f->xs, XBT_NULL, path, &len);
+		err2 = errno;
+		if (err == ENOENT)
+			err = err2;
+	}
+	if (s)
+		snprintf(buf, size, "\"%s\"", s);
+	else if (err == ENOENT)
+		snprintf(buf, size, "none");
+	else
+		snprintf(buf, size, "unreadable (%s)", strerror(err));
+	free(s);
+}
+
+unsigned int xsf_storm(struct xsfront *f, unsigned int max, unsigned int ms)
+{
+	uint64_t start = xsf_now_ms();
+	unsigned int sent = 0, failed = 0;
+	int err = 0;
+
+	while (sent < max && !xsf_stop) {
+		if (xenevtchn_notify(f->xce, f->port) < 0 && !failed++)
+			err = errno;
+		sent++;
+		if (!(sent % 256) && xsf_now_ms() - start >= ms)
+			break;
+	}
+	printf("  note: %u notifications on port %u in %llu ms", sent, f->port,
+	       (unsigned long long)(xsf_now_ms() - start));
+	if (failed)
+		printf(", %u of them failed (%s)", failed, strerror(err));
+	printf("\n");
+	return sent;
+}

@@ -140,6 +140,21 @@ int xsf_wait_event(struct xsfront *f, int ms);
  */
 void xsf_detach_begin(struct xsfront *f);
 
+/*
+ * Describe, in @buf, the error xenbus_dev_fatal() left for the backend:
+ * error/<backend path>/error in the backend domain's home (or, by some
+ * backends, <backend>/error), quoted; "none", or "unreadable (<why>)" (a
+ * guest may well not be allowed to read it).
+ */
+void xsf_be_error(struct xsfront *f, char *buf, size_t size);
+
+/*
+ * An event storm: notify the bound port up to @max times or for @ms,
+ * whichever comes first, and print a note "  note: N notifications on
+ * port P in T ms" (with how many failed, if any).  Returns N.
+ */
+unsigned int xsf_storm(struct xsfront *f, unsigned int max, unsigned int ms);
+
 /* Close gntalloc and xenstore, free the backend path. */
 void xsf_close(struct xsfront *f);
 

@@ -290,6 +290,10 @@ static void ddbf_resize(struct ddbf_info *info)
 		return;
 	if (sectors == info->sectors)
 		return;
+	if (sectors > (U64_MAX >> 1) >> SECTOR_SHIFT) {
+		dev_warn(&dev->dev, "backend size %llu sectors out of range, ignored\n", sectors);
+		return;
+	}
 	pr_info(DDBF_NAME ": %s: size changed from %llu to %llu sectors\n",
 		info->gd->disk_name, (unsigned long long)info->sectors, sectors);
 	info->sectors = sectors;

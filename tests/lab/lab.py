@@ -296,7 +296,7 @@ def main():
     ap.add_argument("--runtime", type=int, default=int(os.environ.get("LAB_RUNTIME", "10")),
                     help="seconds per benchmark figure")
     ap.add_argument("--only", default=os.environ.get("LAB_ONLY", ""),
-                    help="run only the lab tests whose name contains this")
+                    help="run only the lab tests whose name contains this (or one of several: a|b)")
     ap.add_argument("--timeout", type=int, default=0)
     ap.add_argument("-v", "--verbose", action="store_true", help="print the serial console")
     ap.add_argument("--results", help="append PASS/FAIL lines to this file")

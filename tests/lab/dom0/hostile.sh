@@ -96,10 +96,11 @@ hback-blk-bounce hback-blk-neighbour-fio hback-blk-tool hback-blk-removed hback-
 # guest, against the driver domain's block or network backend of the moment,
 # while the client's own disk (fio verify) or NIC (netperf) through the same
 # driver domain is measured; the undisturbed figure is taken just before,
-# with the hostile guest up, attached and idle. The driver domain's event
-# channels and unreclaimable slab are compared before and after, and the
-# hostile guest, shut down, must leave Xen (a grant of it still mapped in the
-# driver domain would keep it as a zombie). Results: blk-hostile-* and
+# with the hostile guest up, attached and idle (the attacker pinned to a CPU
+# of its own for both). The driver domain's event channels and unreclaimable
+# slab are compared before and after, and the hostile guest, shut down, must
+# leave Xen (a grant of it still mapped in the driver domain would keep it as
+# a zombie). Results: blk-hostile-* and
 # net-hostile-* for ddstack (tests that can fail), upstream-*-hostile-* for
 # upstream's backends (recorded); everything in out/hostile-runs/BACKEND-KIND.txt,
 # from which the host writes build/bench/hostile.json.
@@ -134,9 +135,15 @@ hostile_front() {
 		arg="ddnet-hostile --seconds 150 $(xl network-list hostile |
 			awk -v m=$HOSTILE_MAC '$3 == m {print $1}')"
 	fi
+	# The attacker gets a CPU of its own, as on a real host, so that the
+	# neighbour's figures measure what the attack costs it through the driver
+	# domain, not the emulator's sharing of its two CPUs: hostile on CPU 0,
+	# driver domain and client on CPU 1, for both figures.
+	xl vcpu-pin hostile all 0 && xl vcpu-pin dd all 1 && xl vcpu-pin client all 1 ||
+		info "$p: vcpu-pin failed; the figures share the CPUs"
 	# the neighbour undisturbed: the hostile guest up, attached and idle
 	if [ $kind = blk ]; then
-		gexec client 300 fio_verify_timed /dev/xvdb randwrite 32M &&
+		gexec client 300 fio_verify_timed /dev/xvdb randwrite 128M &&
 			base=$(echo "$GOUT" | awk '/^elapsed_ms/ {print $2}')
 	else
 		gexec client 60 net_bench TCP_STREAM 20 &&
@@ -145,7 +152,7 @@ hostile_front() {
 	info "$p: neighbour undisturbed: ${base:-?} $unit"
 	step "client + hostile: $p ($be)"
 	if [ $kind = blk ]; then
-		(gexec client 900 fio_verify_timed /dev/xvdb randwrite 32M; echo "$? $GOUT" >/tmp/neighbour.out) &
+		(gexec client 900 fio_verify_timed /dev/xvdb randwrite 128M; echo "$? $GOUT" >/tmp/neighbour.out) &
 		npid=$!
 	else
 		(gexec client 200 net_bench TCP_STREAM 60; echo "$? $GOUT" >/tmp/neighbour.out) &
@@ -164,6 +171,8 @@ hostile_front() {
 	grep -E '^class|^hostile' $rec | sed 's/^/  /'
 	out=$(cat $rec)
 	wait $npid
+	xl vcpu-pin dd all all
+	xl vcpu-pin client all all
 	n=$(head -n1 /tmp/neighbour.out | cut -d' ' -f1)
 	nout=$(cat /tmp/neighbour.out)
 	if [ $kind = blk ]; then
@@ -171,7 +180,7 @@ hostile_front() {
 		# a longer run is a slower one
 		ratio=$(awk -v b="$base" -v d="$during" 'BEGIN {if (b > 0 && d > 0) printf "%.2f", b / d}')
 	else
-		during=$(echo "$nout" | awk '/^netperf/ {split($3, a, ","); print a[1]}')
+		during=$(echo "$nout" | awk '{for (i = 1; i < NF; i++) if ($i == "netperf") {split($(i + 2), a, ","); print a[1]; exit}}')
 		ratio=$(awk -v b="$base" -v d="$during" 'BEGIN {if (b > 0 && d > 0) printf "%.2f", d / b}')
 	fi
 	# the driver domain: alive, answering, and what its kernel logged

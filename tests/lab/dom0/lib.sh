@@ -38,15 +38,22 @@ result_flush() {
 	DEFERRED=
 }
 
-# want NAME: the test is selected (LAB_ONLY / --only). Steps that later tests
-# stand on always run.
+# want NAME: the test is selected (LAB_ONLY / --only, a substring of its name
+# or several separated by |). Steps that later tests stand on always run.
 SETUP_STEPS=" dd-boots dd-pcifront-ready ddctl-assign-nvme ddctl-assign-e1000 native-drivers-probe
  dma-pool-switch dma-pool-reload dma-pool-attached native-net backends-ready client-boots client-devices
  blk-detach-upstream ddblkback-load ddblkfront-load ddstack-attach ddstack-disk
  net-detach-upstream ddnetback-load ddnetfront-load ddstack-net-attach ddstack-net-nic "
 want() {
-	[ -z "$ONLY" ] || [[ "$1" == *"$ONLY"* ]] || [[ "$SETUP_STEPS" == *" $1 "* ]] ||
-		[[ "$SETUP_STEPS" == *" $1"$'\n'* ]]
+	local o
+	[ -z "$ONLY" ] && return 0
+	[[ "$SETUP_STEPS" == *" $1 "* ]] || [[ "$SETUP_STEPS" == *" $1"$'\n'* ]] && return 0
+	# ONLY may hold alternatives: "hostile|hback"
+	IFS='|' read -ra o <<<"$ONLY"
+	for o in "${o[@]}"; do
+		[[ "$1" == *"$o"* ]] && return 0
+	done
+	return 1
 }
 
 # Tail of a guest's console, shown when a step in it fails.

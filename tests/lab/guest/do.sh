@@ -748,7 +748,8 @@ bg_start() {
 	n=$1
 	shift
 	rm -f /tmp/bg.$n.rc /tmp/bg.$n.out
-	( "$@" >/tmp/bg.$n.out 2>&1; echo $? >/tmp/bg.$n.rc ) </dev/null >/dev/null 2>&1 &
+	# the inner subshell: a step function that dies exits it, not the writer of rc
+	( ( "$@" ) >/tmp/bg.$n.out 2>&1; echo $? >/tmp/bg.$n.rc ) </dev/null >/dev/null 2>&1 &
 	echo "$n started: $*"
 }
 bg_wait() {
