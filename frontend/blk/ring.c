@@ -32,7 +32,10 @@ static __printf(2, 3) void ddbf_broken(struct ddbf_ring *ring, const char *fmt, 
 	pr_err(DDBF_NAME ": %s: ring %u: backend protocol violation: %pV; device disabled\n",
 	       info->xbdev->nodename, ring->idx, &vaf);
 	va_end(args);
-	/* Fail what is in flight (on every ring), and let queued requests reach queue_rq and fail there. */
+	/*
+	 * Fail what is in flight (on every ring), and let queued requests
+	 * reach queue_rq and fail there.
+	 */
 	schedule_work(&info->broken_work);
 	if (info->gd)
 		blk_mq_start_stopped_hw_queues(info->gd->queue, true);
