@@ -521,7 +521,8 @@ def build_hostile(outdir):
                 except ValueError:
                     return None
             run["neighbour"] = {"undisturbed": num(n[1]), "during": num(n[3]),
-                                "ratio": num(n[5]), "unit": n[7]}
+                                "ratio": num(n[5]), "unit": n[7], "target": 0.8,
+                                "within_target": (num(n[5]) or 0) >= 0.8}
         lk = extra.get("leak", [])
         if len(lk) >= 8:
             run["leak"] = {"hostile_domain_gone": lk[1] == "1",

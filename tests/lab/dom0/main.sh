@@ -223,7 +223,7 @@ CHECK_TESTS="dd-boots native-drivers-probe native-net backends-ready client-boot
 blk-fio-verify-random blk-fio-verify-seq net-ping-peer net-tcp-sha256 net-netperf
 blk-detach-upstream ddblkback-load interop-blkfront-ddblkback-fio ddblkfront-load ddstack-attach
 ddstack-disk ddstack-fio-verify-random ddstack-fio-verify-seq ddstack-dd-reread
-interop-ddblkfront-blkback-fio blk-hostile blk-hostile-neighbour blk-hostile-neighbour-throughput
+interop-ddblkfront-blkback-fio blk-hostile blk-hostile-neighbour blk-hostile-neighbour-measured
 blk-hostile-dd-counters blk-hostile-dd-alive blk-hostile-no-leak
 ddstack-pvh-boots ddstack-pvh-disk ddstack-pvh-fio-verify ddstack-pvh-net-nic ddstack-pvh-net-sha256
 ddstack-pvh-kernel-clean

@@ -198,7 +198,7 @@ ddnetfront-load ddstack-net-nic ddstack-net-ping ddstack-net-ping6 ddstack-net-s
 ddstack-net-udp ddstack-net-netperf ddstack-net-stats-front ddstack-net-stats-back
 ddstack-net-mtu9000 ddstack-net-mtu9000-sha256 ddstack-net-offloads-off-sha256
 ddstack-net-offloads-on-sha256 interop-ddnetfront-netback-sha256 ddstack-net-mq-queues
-net-hostile net-hostile-neighbour net-hostile-neighbour-throughput net-hostile-dd-counters
+net-hostile net-hostile-neighbour net-hostile-neighbour-measured net-hostile-dd-counters
 net-hostile-dd-alive net-hostile-no-leak
 ddstack-net-mq-bounce ddstack-net-mq-sha256 ddstack-net-unload-frontend-rebind ddstack-net-unload-backend-reload
 ddstack-net-dd-kernel-clean ddstack-net-client-kernel-clean"
