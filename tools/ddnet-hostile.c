@@ -12,22 +12,6 @@
  * feature-sg and feature-gso-tcpv4/v6 offered.  Well-formed frames are
  * broadcasts of ethertype 0x88b5 (local experimental) from the vif's mac.
  *
- * Good classes send well-formed frames that must be answered NETIF_RSP_OKAY
- * on every data slot, the backend staying Connected; each but valid ends
- * with one single-slot frame:
- *	valid			60..1514-byte frames and a 3-slot frame
- *	zero-length-frag	later slots of size 0 (legal: xen-netback answers
- *				them OKAY), also as the only later slot
- *	max-slots		XEN_NETIF_NR_SLOTS_MIN (18) data slots
- *	split-headers		TCP and UDP/IPv4 broadcasts (192.0.2.1 to
- *				192.0.2.2, TTL 1, port 9) whose IP and L4
- *				headers are split over slots, each slot ending
- *				at its page's end: reading past one fails the
- *				backend's grant copy.  Half of them split the
- *				Ethernet header too; xen-netback drops a first
- *				slot under 14 bytes, so those may also be
- *				answered ERROR or DROPPED
- *
  * Drop classes must be answered with NETIF_RSP_ERROR (or DROPPED) for every
  * data slot and NETIF_RSP_NULL for every extra slot, and each ends with one
  * well-formed frame that must be answered NETIF_RSP_OKAY; the backend must
@@ -928,81 +912,6 @@ static void gso_tail(struct hpkt *p, unsigned int i)
 	data(p, i + 2, 0, 1000, 0);
 }
 
-/* Big-endian stores and the Internet checksum, for split-headers' frames. */
-static void put16(uint8_t *b, unsigned int v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-}
-
-static uint32_t sum16(const uint8_t *b, unsigned int len, uint32_t sum)
-{
-	unsigned int i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)b[i] << 8 | b[i + 1];
-	if (len & 1)
-		sum += (uint32_t)b[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t fold16(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-/*
- * A TCP or UDP/IPv4 broadcast of @total bytes into @f: 192.0.2.1 to
- * 192.0.2.2 (TEST-NET-1), TTL 1, port 9 (discard) to port 9.  With @blank
- * the L4 checksum field holds the pseudo header sum only, as a frontend
- * sending NETTXF_csum_blank leaves it; else the full checksum.
- */
-static void build_ip4(uint8_t *f, unsigned int total, bool udp, bool blank, uint16_t ipid)
-{
-	static const char tag[] = "ddnet-hostile: split-headers test frame";
-	static const uint8_t addrs[8] = { 192, 0, 2, 1, 192, 0, 2, 2 };
-	unsigned int ip_len = total - ETH_HLEN, l4_len = ip_len - 20;
-	unsigned int hl = udp ? 8 : 20, csum_at = udp ? 6 : 16, k;
-	uint8_t *ip = f + ETH_HLEN, *l4 = ip + 20;
-	uint32_t pseudo;
-
-	memset(f, 0xff, 6);
-	memcpy(f + 6, g.mac, 6);
-	put16(f + 12, 0x0800);
-	memset(ip, 0, 20 + hl);
-	ip[0] = 0x45;
-	put16(ip + 2, ip_len);
-	put16(ip + 4, ipid);
-	put16(ip + 6, 0x4000);			/* DF */
-	ip[8] = 1;				/* TTL */
-	ip[9] = udp ? 17 : 6;
-	memcpy(ip + 12, addrs, sizeof(addrs));
-	put16(ip + 10, (uint16_t)~fold16(sum16(ip, 20, 0)));
-	put16(l4, 9);
-	put16(l4 + 2, 9);
-	if (udp) {
-		put16(l4 + 4, l4_len);
-	} else {
-		put16(l4 + 4, 0x0001);		/* sequence 0x00010000 */
-		l4[12] = 5 << 4;		/* data offset: 5 words */
-		l4[13] = 0x18;			/* PSH, ACK */
-		put16(l4 + 14, 512);		/* window */
-	}
-	for (k = hl; k < l4_len; k++)
-		l4[k] = (uint8_t)k;
-	memcpy(l4 + hl, tag, l4_len - hl < sizeof(tag) ? l4_len - hl : sizeof(tag));
-	pseudo = sum16(addrs, sizeof(addrs), ip[9] + l4_len);
-	if (blank) {
-		put16(l4 + csum_at, fold16(pseudo));
-	} else {
-		uint16_t c = (uint16_t)~fold16(sum16(l4, l4_len, pseudo));
-
-		put16(l4 + csum_at, udp && !c ? 0xffff : c);
-	}
-}
-
 /* ---- classes ---- */
 
 enum kind { K_VALID, K_DROP, K_FATAL, K_FLOOD, K_STALL, K_STORM, K_XS };
@@ -1014,11 +923,10 @@ static const char *const kind_name[] = {
 
 /* Classes on a connection up to C_XS_QHUGE, then the xenstore classes (run first). */
 enum {
-	C_VALID, C_STORM, C_ZERO_FRAG, C_MAX_SLOTS, C_SPLIT_HDR, C_RUNT, C_REST,
-	C_OVERSIZE, C_GREF, C_FLAGS, C_GSO_ZERO, C_GSO_TYPE, C_GSO_CSUM, C_EXTRA_DUP,
-	C_SLOTS, C_CROSS, C_CROSS_FIRST, C_ABSURD, C_EXTRA_NONE, C_EXTRA_UNKNOWN, C_PAST,
-	C_OVERFLOW, C_FLOOD, C_STALL, C_XS_QHUGE, C_XS_QZERO, C_XS_NOTX, C_XS_EVTCHN,
-	C_XS_NORXCOPY, NR_CLASSES
+	C_VALID, C_STORM, C_RUNT, C_REST, C_OVERSIZE, C_GREF, C_FLAGS, C_GSO_ZERO,
+	C_GSO_TYPE, C_GSO_CSUM, C_EXTRA_DUP, C_SLOTS, C_CROSS, C_CROSS_FIRST, C_ABSURD,
+	C_EXTRA_NONE, C_EXTRA_UNKNOWN, C_PAST, C_OVERFLOW, C_FLOOD, C_STALL, C_XS_QHUGE,
+	C_XS_QZERO, C_XS_NOTX, C_XS_EVTCHN, C_XS_NORXCOPY, NR_CLASSES
 };
 
 static const struct {
@@ -1031,15 +939,6 @@ static const struct {
 	[C_STORM] = { "event-storm", K_STORM,
 		"200000 notifications (or 5 s) on the connected channel, then valid's frames: "
 		"all OKAY, still Connected" },
-	[C_ZERO_FRAG] = { "zero-length-frag", K_VALID,
-		"size-0 slots after the first (middle, last, only one): all OKAY, "
-		"still Connected" },
-	[C_MAX_SLOTS] = { "max-slots", K_VALID,
-		"18 data slots (18 x 60 bytes, 1514 bytes): all OKAY, still Connected" },
-	[C_SPLIT_HDR] = { "split-headers", K_VALID,
-		"TCP/UDP IPv4 frames, IP/L4 headers split over slots ending at their "
-		"page's end: OKAY (Ethernet header split too: OKAY or ERROR/DROPPED), "
-		"still Connected" },
 	[C_RUNT] = { "runt", K_DROP, "size 0..13: ERROR/DROPPED, still Connected" },
 	[C_REST] = { "rest-bigger-than-first", K_DROP,
 		"first slot's size below the sum of the others: ERROR/DROPPED, still Connected" },
@@ -1174,146 +1073,6 @@ static unsigned int fill_drop(int c)
 	return n + 1;
 }
 
-/* zero-length-frag: packet @i, its size-0 slots at varied offsets. */
-static void zero_frag(unsigned int i)
-{
-	struct hpkt *p;
-
-	switch (i % 4) {
-	case 0:
-		p = pkt(i, "size-0 middle slot", A_OK);
-		data(p, i, 0, 1000, 0);
-		data(p, i + 1, 0, 0, 0);
-		data(p, i + 2, 0, 500, 0);
-		break;
-	case 1:
-		/* The only later slot is empty: nothing beyond the first. */
-		p = pkt(i, "size-0 only later slot", A_OK);
-		data(p, i, 0, 60, 0);
-		data(p, i + 1, 2048, 0, 0);
-		break;
-	case 2:
-		p = pkt(i, "size-0 slots between data slots", A_OK);
-		data(p, i, 0, 300, 0);
-		data(p, i + 1, 4000, 0, 0);
-		data(p, i + 2, 0, 100, 0);
-		data(p, i + 3, 0, 0, 0);
-		data(p, i + 4, 0, 100, 0);
-		break;
-	default:
-		/* Just the Ethernet header in the first slot. */
-		p = pkt(i, "size-0 slots after a header-only first slot", A_OK);
-		data(p, i, 0, 1514, 0);
-		data(p, i + 1, 0, 0, 0);
-		data(p, i + 2, 2048, 0, 0);
-		data(p, i + 3, 0, 1500, 0);
-		break;
-	}
-}
-
-/* max-slots: packet @i in XEN_NETIF_NR_SLOTS_MIN data slots. */
-static void max_slots(unsigned int i)
-{
-	unsigned int k, n = XEN_NETIF_NR_SLOTS_MIN;
-	struct hpkt *p;
-
-	if (i % 2 == 0) {
-		p = pkt(i, "18 slots of 60 bytes", A_OK);
-		data(p, i, 0, (uint16_t)(n * 60), 0);
-		for (k = 1; k < n; k++)
-			data(p, i + k, (uint16_t)(64 * k), 60, 0);
-	} else {
-		/* 1514 bytes: 86 in the first slot, 84 in each other. */
-		p = pkt(i, "1514 bytes in 18 slots", A_OK);
-		data(p, i, 0, 1514, 0);
-		for (k = 1; k < n; k++)
-			data(p, i + k, (uint16_t)(100 * k), 84, 0);
-	}
-}
-
-/*
- * split-headers: the slot sizes of each layout, headers first.  Slot j of
- * layout v lies at the end of tx page 8 * v + j (past anything the other
- * classes forward), so every packet of a layout carries the same bytes.
- * A first slot shorter than an Ethernet header is legal netif, but
- * xen-netback drops such a packet ("Bad packet size"): OKAY or an error.
- */
-static const struct {
-	const char *what;
-	bool udp, blank;
-	unsigned int n;
-	uint16_t len[8];
-} split_lay[] = {
-	{ "TCP, csum_blank: Ethernet 14, IP 12+8, TCP 13+7, 200 bytes",
-	  false, true, 6, { 14, 12, 8, 13, 7, 200 } },
-	{ "UDP: Ethernet 14, IP 4+4+12, UDP 3+5, 500+500 bytes",
-	  true, false, 8, { 14, 4, 4, 12, 3, 5, 500, 500 } },
-	{ "TCP, csum_blank: Ethernet 6+8, IP 12+8, TCP 20, 200 bytes",
-	  false, true, 6, { 6, 8, 12, 8, 20, 200 } },
-	{ "UDP: Ethernet 1+13, IP 1+19, UDP 1+7, 600+600 bytes",
-	  true, false, 8, { 1, 13, 1, 19, 1, 7, 600, 600 } },
-};
-
-static void split_hdr(unsigned int i)
-{
-	unsigned int v = i % ARRAY_SIZE(split_lay), j, total = 0, pos = 0;
-	uint8_t f[XPAGE / 2];
-	struct hpkt *p;
-	uint16_t flags;
-
-	for (j = 0; j < split_lay[v].n; j++)
-		total += split_lay[v].len[j];
-	build_ip4(f, total, split_lay[v].udp, split_lay[v].blank, (uint16_t)(0xdd00 + v));
-	flags = split_lay[v].blank ? NETTXF_csum_blank | NETTXF_data_validated : 0;
-	p = pkt(i, split_lay[v].what, split_lay[v].len[0] < ETH_HLEN ? A_OK | A_BAD : A_OK);
-	for (j = 0; j < split_lay[v].n; j++) {
-		unsigned int len = split_lay[v].len[j], page = 8 * v + j;
-		uint16_t off = (uint16_t)(XPAGE - len);
-
-		memcpy(g.tpages + (size_t)page * XPAGE + off, f + pos, len);
-		data(p, page, off, (uint16_t)(j ? len : total), j ? 0 : flags);
-		pos += len;
-	}
-}
-
-/* Fill pk[] for a good class: valid's frames, or opt.count and one frame. */
-static unsigned int fill_good(int c)
-{
-	static const uint16_t sizes[] = { 60, 1514, 64, 128, 256, 512, 1000, 1500 };
-	unsigned int i, n = opt.count;
-
-	if (c == C_VALID || c == C_STORM) {
-		for (i = 0; i < n; i++)
-			valid1(i, i, sizes[i % ARRAY_SIZE(sizes)]);
-		if (!g.be_sg) {
-			note("backend offers no feature-sg: no 3-slot frame");
-			return n;
-		}
-		valid3(n, n);
-		return n + 1;
-	}
-	if (!g.be_sg)
-		note("backend offers no feature-sg: multi-slot frames sent regardless");
-	if (c == C_MAX_SLOTS)
-		n = (n + 1) / 2;	/* 18 slots each: stay well inside the ring */
-	for (i = 0; i < n; i++) {
-		switch (c) {
-		case C_ZERO_FRAG:
-			zero_frag(i);
-			break;
-		case C_MAX_SLOTS:
-			max_slots(i);
-			break;
-		case C_SPLIT_HDR:
-			split_hdr(i);
-			break;
-		}
-	}
-	valid1(n, n, 60);
-	pk[n].what = "valid frame after them";
-	return n + 1;
-}
-
 /* Fill pk[0] with the one packet of a fatal class (not ring-overflow). */
 static void fill_fatal(int c)
 {
@@ -1358,22 +1117,24 @@ static void report(int c, const struct tally *t, int st, bool pass)
 	xsf_count(&xf, pass);
 }
 
-/*
- * valid, event-storm and the other good classes: every slot OKAY, but for
- * split-headers' packets with a first slot under ETH_HLEN (see split_lay).
- */
 static void class_valid(int c)
 {
+	static const uint16_t sizes[] = { 60, 1514, 64, 128, 256, 512, 1000, 1500 };
 	struct tally t;
+	unsigned int i, n = 0;
 	int st;
 
-	run_pkts(pk, fill_good(c), &t, false);
+	for (i = 0; i < opt.count; i++, n++)
+		valid1(n, i, sizes[i % ARRAY_SIZE(sizes)]);
+	if (g.be_sg) {
+		valid3(n, n);
+		n++;
+	} else
+		note("backend offers no feature-sg: no 3-slot frame");
+	run_pkts(pk, n, &t, false);
 	st = xsf_be_state(&xf);
-	if (c == C_SPLIT_HDR && t.err && !t.bad)
-		note("%u slots answered with an error, all of packets whose first slot is shorter than an Ethernet header (xen-netback drops those)",
-		     t.err);
-	report(c, &t, st, t.sent && !t.bad && !t.unsent && !t.noans && !t.null &&
-	       (c == C_SPLIT_HDR || !t.err) && st == XenbusStateConnected);
+	report(c, &t, st, t.sent && !t.bad && !t.unsent && !t.noans && !t.err && !t.null &&
+	       st == XenbusStateConnected);
 }
 
 /* Notify the connected channel as fast as we can, then valid's frames. */
