@@ -276,7 +276,7 @@ hback_net() {
 	check hback-net-start dd 30 hback_start ddnetback-hostile $fe $pairs || {
 		hback_del vif client $devs; return 1; }
 	gexec client 10 "echo 16 >/sys/module/ddnetfront/parameters/max_bad_rsp"
-	check hback-net-neighbour-start client 30 bg_start nnet net_bench TCP_STREAM 40
+	check hback-net-neighbour-start client 30 bg_start nnet net_bench_retry TCP_STREAM 40
 	check hback-net-bind client 90 hback_bind vif $devs &&
 	check hback-net-ready dd 200 hback_ready 190 &&
 	check hback-net-traffic client 120 hback_net_traffic $devs

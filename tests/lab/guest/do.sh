@@ -818,3 +818,13 @@ hback_net_check() {
 	esac
 	echo "$1: $nic $3 $(st $3) broken $b rx_packets $(st rx_packets) grants_leaked $(st grants_leaked)"
 }
+
+# net_bench, once more if netperf could not reach the netserver at all (its
+# control connection, not the data path, failed): net_bench_retry TEST SECONDS
+net_bench_retry() {
+	( net_bench "$@" ) && return 0
+	grep -q 'establish control' /tmp/np.out || exit 1
+	echo "netperf could not reach the netserver; once more"
+	sleep 2
+	net_bench "$@"
+}
