@@ -32,16 +32,16 @@ tools/ddstat: tools/ddstat.c
 tools/ddctl: tools/ddctl.c tools/ddctl_pci.c tools/ddctl_pci.h
 	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) -lxenctrl -lxenstore
 
-tools/ddblk-hostile: tools/ddblk-hostile.c tools/xsfront.c tools/xsfront.h
+tools/ddblk-hostile: tools/ddblk-hostile.c tools/xsfront.c tools/xsfront.h tools/xsring.h
 	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) -lxenstore -lxengnttab -lxenevtchn
 
-tools/ddnet-hostile: tools/ddnet-hostile.c tools/xsfront.c tools/xsfront.h
+tools/ddnet-hostile: tools/ddnet-hostile.c tools/xsfront.c tools/xsfront.h tools/xsring.h
 	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) -lxenstore -lxengnttab -lxenevtchn
 
-tools/ddblkback-hostile: tools/ddblkback-hostile.c tools/xsback.c tools/xsback.h
+tools/ddblkback-hostile: tools/ddblkback-hostile.c tools/xsback.c tools/xsback.h tools/xsring.h
 	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) -lxenstore -lxengnttab -lxenevtchn
 
-tools/ddnetback-hostile: tools/ddnetback-hostile.c tools/xsback.c tools/xsback.h
+tools/ddnetback-hostile: tools/ddnetback-hostile.c tools/xsback.c tools/xsback.h tools/xsring.h
 	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) -lxenstore -lxengnttab -lxenevtchn
 
 deps:

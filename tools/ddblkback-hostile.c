@@ -48,7 +48,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -61,7 +60,6 @@
 #define SECTORS		131072ULL	/* a 64 MiB disk */
 #define SECT_SIZE	512
 #define SECTS_PER_PAGE	(XSB_PAGE / SECT_SIZE)
-#define MAX_DEVS	32
 #define SCAN_MS		100		/* frontend states, idle rings */
 #define STEP_MS		5000		/* for the frontend to follow a state */
 #define ATTACK_MS	30000		/* after connecting, for the request to attack */
@@ -138,7 +136,7 @@ struct bdev {
 };
 
 static struct xsback xb = { .prog = "ddblkback-hostile" };
-static struct bdev devs[MAX_DEVS];
+static struct bdev devs[XSB_MAX_DEVS];
 static unsigned int nr_devs;
 
 static void set_link(struct bdev *d, enum link l)
@@ -858,7 +856,7 @@ static void close_tick(void *arg, int port)
 
 static void shutdown_all(void)
 {
-	struct xsb_dev *xd[MAX_DEVS];
+	struct xsb_dev *xd[XSB_MAX_DEVS];
 	unsigned int i;
 	struct bdev *d;
 
@@ -956,97 +954,28 @@ static void report(struct bdev *d)
 
 /* ---- main ---- */
 
-static void usage(FILE *f)
-{
-	unsigned int i;
-
-	fprintf(f, "usage: ddblkback-hostile [--seconds N] [--ready FILE] FE_DOMID CLASS:DEVID...\n"
-		"Serve vbd DEVID of domain FE_DOMID from this domain's data/hostile/vbd\n"
-		"directory and attack its frontend, one class per device.  Classes:");
-	for (i = 0; i < NR_CLASSES; i++)
-		fprintf(f, " %s", class_name[i]);
-	fprintf(f, "\n");
-}
-
-/* Parse CLASS:DEVID into devs[nr_devs]; false on anything wrong. */
-static bool parse_dev(const char *arg)
-{
-	const char *colon = strchr(arg, ':');
-	unsigned long devid;
-	unsigned int i, c;
-	size_t len;
-
-	if (!colon || nr_devs >= MAX_DEVS)
-		return false;
-	len = (size_t)(colon - arg);
-	for (c = 0; c < NR_CLASSES; c++)
-		if (strlen(class_name[c]) == len && !strncmp(arg, class_name[c], len))
-			break;
-	if (c == NR_CLASSES || !xsb_parse_uint(colon + 1, UINT32_MAX, &devid))
-		return false;
-	for (i = 0; i < nr_devs; i++)
-		if (devs[i].x.devid == devid)
-			return false;
-	devs[nr_devs].cls = (enum cls)c;
-	devs[nr_devs].x.devid = (unsigned int)devid;
-	nr_devs++;
-	return true;
-}
-
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "seconds", required_argument, NULL, 's' },
-		{ "ready", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	unsigned long seconds = 120, fe;
-	const char *ready = NULL;
+	struct xsb_args a;
 	unsigned int i;
 	struct bdev *d;
 	bool opened;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "s:r:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			if (!xsb_parse_uint(optarg, 86400, &seconds) || !seconds) {
-				fprintf(stderr, "ddblkback-hostile: bad --seconds %s\n", optarg);
-				usage(stderr);
-				return 2;
-			}
-			break;
-		case 'r':
-			ready = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
+	c = xsb_parse_args(&xb, &a, argc, argv, "vbd", class_name, NR_CLASSES);
+	if (c >= 0)
+		return c;
+	for (i = 0; i < a.nr; i++) {
+		devs[i].cls = (enum cls)a.cls[i];
+		devs[i].x.devid = a.devid[i];
 	}
-	if (argc - optind < 2 || !xsb_parse_uint(argv[optind], XSB_MAX_DOMID, &fe)) {
-		usage(stderr);
-		return 2;
-	}
-	for (i = optind + 1; i < (unsigned int)argc; i++) {
-		if (!parse_dev(argv[i])) {
-			fprintf(stderr, "ddblkback-hostile: bad CLASS:DEVID %s (unknown class,"
-				" bad or repeated devid, or more than %u)\n",
-				argv[i], MAX_DEVS);
-			usage(stderr);
-			return 2;
-		}
-	}
-	xsb_start(&xb, seconds);
+	nr_devs = a.nr;
+	xsb_start(&xb, a.seconds);
 
 	opened = !xsb_open(&xb);
 	if (opened)
 		printf("hostile: dom %u serves %u vbd(s) of dom %lu for up to %lu s\n", xb.self,
-		       nr_devs, fe, seconds);
+		       nr_devs, a.fe, a.seconds);
 	for (i = 0; i < nr_devs; i++) {
 		d = &devs[i];
 		if (!opened) {
@@ -1056,14 +985,14 @@ int main(int argc, char **argv)
 			xsb_fail(&d->x, "cannot open xenstore, gntdev or evtchn");
 			continue;
 		}
-		if (xsb_dev_init(&xb, &d->x, "vbd", (unsigned int)fe, d->x.devid) == 0) {
+		if (xsb_dev_init(&xb, &d->x, "vbd", (unsigned int)a.fe, d->x.devid) == 0) {
 			snprintf(d->x.label, sizeof(d->x.label), "%s dev %u", class_name[d->cls],
 				 d->x.devid);
 			offer(d);
 		}
 	}
 	if (opened) {
-		run(ready);
+		run(a.ready);
 		if (xsb_stop)
 			printf("hostile: stopping on a signal\n");
 		shutdown_all();

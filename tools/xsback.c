@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -522,4 +523,96 @@ int xsb_wait(struct xsback *b, int ms)
 	if (b->xs_fd >= 0 && (p[1].revents & POLLIN))
 		ret |= XSB_XS;
 	return ret;
+}
+
+/* ---- the command line ---- */
+
+static void xsb_usage(const struct xsback *b, FILE *f, const char *type,
+		      const char *const *classes, unsigned int nr_classes)
+{
+	unsigned int i;
+
+	fprintf(f, "usage: %s [--seconds N] [--ready FILE] FE_DOMID CLASS:DEVID...\n"
+		"Serve %s DEVID of domain FE_DOMID from this domain's data/hostile/%s\n"
+		"directory and attack its frontend, one class per device.  Classes:",
+		b->prog, type, type);
+	for (i = 0; i < nr_classes; i++)
+		fprintf(f, " %s", classes[i]);
+	fprintf(f, "\n");
+}
+
+/* Parse CLASS:DEVID into a's next device; false on anything wrong. */
+static bool xsb_parse_dev(struct xsb_args *a, const char *arg, const char *const *classes,
+			  unsigned int nr_classes)
+{
+	const char *colon = strchr(arg, ':');
+	unsigned long devid;
+	unsigned int i, c;
+	size_t len;
+
+	if (!colon || a->nr >= XSB_MAX_DEVS)
+		return false;
+	len = (size_t)(colon - arg);
+	for (c = 0; c < nr_classes; c++)
+		if (strlen(classes[c]) == len && !strncmp(arg, classes[c], len))
+			break;
+	if (c == nr_classes || !xsb_parse_uint(colon + 1, UINT32_MAX, &devid))
+		return false;
+	for (i = 0; i < a->nr; i++)
+		if (a->devid[i] == devid)
+			return false;
+	a->cls[a->nr] = c;
+	a->devid[a->nr] = (unsigned int)devid;
+	a->nr++;
+	return true;
+}
+
+int xsb_parse_args(const struct xsback *b, struct xsb_args *a, int argc, char **argv,
+		   const char *type, const char *const *classes, unsigned int nr_classes)
+{
+	static const struct option opts[] = {
+		{ "seconds", required_argument, NULL, 's' },
+		{ "ready", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned int i;
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->seconds = 120;
+	while ((c = getopt_long(argc, argv, "s:r:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (!xsb_parse_uint(optarg, 86400, &a->seconds) || !a->seconds) {
+				fprintf(stderr, "%s: bad --seconds %s\n", b->prog, optarg);
+				xsb_usage(b, stderr, type, classes, nr_classes);
+				return 2;
+			}
+			break;
+		case 'r':
+			a->ready = optarg;
+			break;
+		case 'h':
+			xsb_usage(b, stdout, type, classes, nr_classes);
+			return 0;
+		default:
+			xsb_usage(b, stderr, type, classes, nr_classes);
+			return 2;
+		}
+	}
+	if (argc - optind < 2 || !xsb_parse_uint(argv[optind], XSB_MAX_DOMID, &a->fe)) {
+		xsb_usage(b, stderr, type, classes, nr_classes);
+		return 2;
+	}
+	for (i = optind + 1; i < (unsigned int)argc; i++) {
+		if (!xsb_parse_dev(a, argv[i], classes, nr_classes)) {
+			fprintf(stderr, "%s: bad CLASS:DEVID %s (unknown class,"
+				" bad or repeated devid, or more than %u)\n",
+				b->prog, argv[i], XSB_MAX_DEVS);
+			xsb_usage(b, stderr, type, classes, nr_classes);
+			return 2;
+		}
+	}
+	return -1;
 }

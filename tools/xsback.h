@@ -22,20 +22,8 @@
 #include <xenevtchn.h>
 #include <xengnttab.h>
 #include <xenstore.h>
-#include <xen/io/ring.h>
 #include <xen/io/xenbus.h>
-
-/* ring.h leaves the barriers to its includer: the tools' rings use these. */
-#undef xen_mb
-#undef xen_rmb
-#undef xen_wmb
-#define xen_mb()	__atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define xen_rmb()	__atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define xen_wmb()	__atomic_thread_fence(__ATOMIC_RELEASE)
-
-#ifndef ARRAY_SIZE
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-#endif
+#include "xsring.h"
 
 #define XSB_PAGE	4096
 #define XSB_MAX_DOMID	0x7fefu		/* below DOMID_FIRST_RESERVED */
@@ -106,6 +94,29 @@ bool xsb_parse_uint(const char *s, unsigned long max, unsigned long *v);
 
 /* Create (or truncate) @path holding "ready\n".  0, or -1 with a line on stderr. */
 int xsb_ready_file(const struct xsback *b, const char *path);
+
+/* ---- the command line ---- */
+
+#define XSB_MAX_DEVS	32		/* devices one run serves */
+
+/* What "[--seconds N] [--ready FILE] FE_DOMID CLASS:DEVID..." said. */
+struct xsb_args {
+	unsigned long seconds;		/* the budget, 120 unless given */
+	const char *ready;		/* --ready FILE, or NULL */
+	unsigned long fe;		/* the frontend's domain */
+	unsigned int nr;		/* devices */
+	unsigned int cls[XSB_MAX_DEVS];	/* index into the tool's class names */
+	unsigned int devid[XSB_MAX_DEVS];
+};
+
+/*
+ * Parse a backend tool's command line into @a; @type ("vbd", "vif") and
+ * the @nr_classes names of @classes go into the usage text.  Returns -1 to
+ * go on, else the exit code: 0 after --help, 2 after a usage error (then
+ * printed to stderr, prefixed with b->prog).
+ */
+int xsb_parse_args(const struct xsback *b, struct xsb_args *a, int argc, char **argv,
+		   const char *type, const char *const *classes, unsigned int nr_classes);
 
 /* ---- opening and closing ---- */
 

@@ -18,18 +18,9 @@
 #include <xenevtchn.h>
 #include <xengnttab.h>
 #include <xenstore.h>
-#include <xen/io/ring.h>
 #include <xen/io/xenbus.h>
+#include "xsring.h"
 
-/* ring.h leaves the barriers to its includer: the tools' rings use these. */
-#undef xen_mb
-#undef xen_rmb
-#undef xen_wmb
-#define xen_mb()	__atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define xen_rmb()	__atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define xen_wmb()	__atomic_thread_fence(__ATOMIC_RELEASE)
-
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define XSF_BIT(s)	(1u << XenbusState##s)
 
 struct xsfront {
