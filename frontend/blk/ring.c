@@ -552,6 +552,26 @@ irqreturn_t ddbf_interrupt(int irq, void *data)
 	return IRQ_HANDLED;
 }
 
+/*
+ * Fail every request in flight on @ring with an I/O error, its grants
+ * ended (see ddbf_release()); ring lock held.  Sets *@held if the backend
+ * still mapped some of them.  Returns how many failed.
+ */
+static unsigned int ddbf_fail_inflight(struct ddbf_ring *ring, bool *held)
+{
+	unsigned int id, n = 0;
+
+	for (id = 0; ring->inflight && id < ring->size; id++) {
+		if (!ring->inflight[id].busy)
+			continue;
+		if (!ddbf_release(ring, &ring->shadow[id], false))
+			*held = true;
+		ddbf_finish(ring, id, BLK_STS_IOERR);
+		n++;
+	}
+	return n;
+}
+
 /**
  * ddbf_ring_drain() - finish every request of a ring being torn down
  * @ring: ring; the device is no longer DDBF_CONNECTED
@@ -562,25 +582,18 @@ irqreturn_t ddbf_interrupt(int irq, void *data)
 void ddbf_ring_drain(struct ddbf_ring *ring)
 {
 	unsigned long flags;
-	unsigned int id;
-	bool warned = false;
+	bool held = false;
 
 	if (!ring->shadow || !ring->inflight)
 		return;
 	spin_lock_irqsave(&ring->lock, flags);
 	if (ring->fring.sring && READ_ONCE(ring->info->state) != DDBF_BROKEN)
 		ddbf_responses(ring);
-	for (id = 0; id < ring->size; id++) {
-		if (!ring->inflight[id].busy)
-			continue;
-		if (!ddbf_release(ring, &ring->shadow[id], false) && !warned) {
-			pr_warn(DDBF_NAME ": %s: backend still maps grants of unanswered requests\n",
-				ring->info->xbdev->nodename);
-			warned = true;
-		}
-		ddbf_finish(ring, id, BLK_STS_IOERR);
-	}
+	ddbf_fail_inflight(ring, &held);
 	spin_unlock_irqrestore(&ring->lock, flags);
+	if (held)
+		pr_warn(DDBF_NAME ": %s: backend still maps grants of unanswered requests\n",
+			ring->info->xbdev->nodename);
 }
 
 /**
@@ -596,20 +609,15 @@ void ddbf_ring_drain(struct ddbf_ring *ring)
 void ddbf_broken_work(struct work_struct *work)
 {
 	struct ddbf_info *info = container_of(work, struct ddbf_info, broken_work);
-	unsigned int i, id, failed = 0;
+	unsigned int i, failed = 0;
 	struct ddbf_ring *ring;
 	unsigned long flags;
+	bool held = false;
 
 	for (i = 0; i < info->nr_rings; i++) {
 		ring = &info->rings[i];
 		spin_lock_irqsave(&ring->lock, flags);
-		for (id = 0; ring->inflight && id < ring->size; id++) {
-			if (!ring->inflight[id].busy)
-				continue;
-			ddbf_release(ring, &ring->shadow[id], false);
-			ddbf_finish(ring, id, BLK_STS_IOERR);
-			failed++;
-		}
+		failed += ddbf_fail_inflight(ring, &held);
 		spin_unlock_irqrestore(&ring->lock, flags);
 	}
 	if (failed)
