@@ -166,3 +166,69 @@ int ddcore_parse_mac(const char *s, u8 mac[6])
 	return 0;
 }
 EXPORT_SYMBOL_GPL(ddcore_parse_mac);
+
+/* The state watch of a backend followed with ddcore_front_follow(). */
+static void ddcore_followed_state(struct xenbus_watch *watch, const char *path,
+				  const char *token)
+{
+	struct xenbus_device *dev = container_of(watch, struct xenbus_device,
+						 otherend_watch);
+	struct xenbus_driver *drv;
+
+	if (!dev->otherend || strncmp(dev->otherend, path, strlen(dev->otherend)) ||
+	    !dev->dev.driver)
+		return;
+	drv = to_xenbus_driver(dev->dev.driver);
+	if (drv->otherend_changed)
+		drv->otherend_changed(dev, xenbus_read_driver_state(dev->otherend));
+}
+
+/**
+ * ddcore_front_follow() - point a frontend at the backend its nodes name now
+ * @dev: frontend device; the caller holds what serialises its life cycle and
+ *	knows it has no connection to the old backend any more
+ *
+ * A driver domain restarted as a new domain serves the device from new
+ * backend directories; the toolstack writes the frontend's "backend-id" and
+ * "backend" nodes (in one transaction) to name them.  Both are read once and
+ * checked (a domain id, a directory that exists); then the device's
+ * otherend, otherend_id and state watch move there.  The watch fires once at
+ * once, so a backend already waiting is answered through the driver's
+ * otherend_changed as usual.
+ *
+ * Return: 0 when the device moved, -EALREADY if the nodes name the current
+ * backend, or a negative errno (nothing changed).
+ */
+int ddcore_front_follow(struct xenbus_device *dev)
+{
+	char *be;
+	int id, err;
+
+	be = xenbus_read(XBT_NIL, dev->nodename, "backend", NULL);
+	if (IS_ERR(be))
+		return PTR_ERR(be);
+	if (dev->otherend && !strcmp(be, dev->otherend)) {
+		kfree(be);
+		return -EALREADY;
+	}
+	err = xenbus_scanf(XBT_NIL, dev->nodename, "backend-id", "%i", &id);
+	if (err != 1 || id < 0 || id >= DOMID_FIRST_RESERVED || !*be ||
+	    !xenbus_exists(XBT_NIL, be, "")) {
+		dev_warn_ratelimited(&dev->dev, "new backend \"%s\" (domain %d) unusable\n",
+				     be, err == 1 ? id : -1);
+		kfree(be);
+		return -EINVAL;
+	}
+	if (dev->otherend_watch.node) {
+		unregister_xenbus_watch(&dev->otherend_watch);
+		kfree(dev->otherend_watch.node);
+		dev->otherend_watch.node = NULL;
+	}
+	kfree(dev->otherend);
+	dev->otherend = be;
+	dev->otherend_id = id;
+	dev_info(&dev->dev, "following the device to backend %s (domain %d)\n", be, id);
+	return xenbus_watch_pathfmt(dev, &dev->otherend_watch, NULL, ddcore_followed_state,
+				    "%s/state", dev->otherend);
+}
+EXPORT_SYMBOL_GPL(ddcore_front_follow);

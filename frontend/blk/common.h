@@ -34,6 +34,7 @@ extern unsigned int ddbf_max_queues;
 extern unsigned int ddbf_max_indirect_segments;
 extern bool ddbf_feature_persistent;
 extern bool ddbf_trusted;
+extern unsigned int ddbf_reconnect_timeout;
 
 /**
  * enum ddbf_state - whether the data path may run
@@ -174,6 +175,14 @@ struct ddbf_ring {
  * @bounce: the backend is not trusted: data only ever goes through our own
  *	pages (&struct ddbf_gnt), never the request's
  * @broken_work: fails every request in flight once the backend is broken
+ * @held: the backend went away; the disk stays, its requests are held (queue
+ *	quiesced) until a backend connects again or @hold_work gives up
+ * @hold_work: fails the held requests after reconnect_timeout seconds
+ * @held_since: jiffies when the backend went away
+ * @held_rqs: requests taken back from the rings when it went away
+ * @reconnects: times a backend connected again after going away
+ * @be_watch: our "backend" node: the toolstack points it at a new backend
+ *	when the driver domain restarts as a new domain
  * @flush_op: BLKIF_OP_FLUSH_DISKCACHE, BLKIF_OP_WRITE_BARRIER or 0
  * @fua: FUA writes are sent as barriers
  * @discard: discard offered
@@ -205,6 +214,12 @@ struct ddbf_info {
 	bool persistent;
 	bool bounce;
 	struct work_struct broken_work;
+	bool held;
+	struct delayed_work hold_work;
+	unsigned long held_since;
+	unsigned int held_rqs;
+	unsigned int reconnects;
+	struct xenbus_watch be_watch;
 	u8 flush_op;
 	bool fua;
 	bool discard;
@@ -239,6 +254,7 @@ int ddbf_ring_alloc(struct ddbf_ring *ring);
 void ddbf_ring_free(struct ddbf_ring *ring);
 int ddbf_ring_fill_grants(struct ddbf_ring *ring, unsigned int nr);
 void ddbf_ring_drain(struct ddbf_ring *ring);
+unsigned int ddbf_ring_hold(struct ddbf_ring *ring);
 void ddbf_broken_work(struct work_struct *work);
 irqreturn_t ddbf_interrupt(int irq, void *data);
 blk_status_t ddbf_queue_rq(struct blk_mq_hw_ctx *hctx,

@@ -597,6 +597,52 @@ void ddbf_ring_drain(struct ddbf_ring *ring)
 }
 
 /**
+ * ddbf_ring_hold() - take back the requests in flight of a ring whose
+ * backend went away, to be sent again once a backend is connected
+ * @ring: ring; the device is DDBF_DISCONNECTED and its queue quiesced
+ *
+ * Responses already on the ring are used first.  Every other request goes
+ * back to blk-mq's requeue list with its grants ended; blk-mq sends it again
+ * on the new ring (ddbf_queue_rq() builds it anew).  A grant the old backend
+ * still maps (a driver domain being destroyed lets go of its mappings a
+ * moment later) is left to the grant code to end; the request is sent
+ * again all the same: the old backend can no longer answer it, and an
+ * untrusted one (bounce mode) only ever mapped pages of our own.
+ *
+ * Return: how many requests were taken back.
+ */
+unsigned int ddbf_ring_hold(struct ddbf_ring *ring)
+{
+	struct ddbf_shadow *sh;
+	unsigned int id, n = 0, mapped = 0;
+	unsigned long flags;
+
+	if (!ring->shadow || !ring->inflight)
+		return 0;
+	spin_lock_irqsave(&ring->lock, flags);
+	if (ring->fring.sring)
+		ddbf_responses(ring);
+	for (id = 0; id < ring->size; id++) {
+		if (!ring->inflight[id].busy)
+			continue;
+		sh = &ring->shadow[id];
+		if (!ddbf_release(ring, sh, false))
+			mapped++;
+		ring->inflight[id].busy = 0;
+		blk_mq_requeue_request(sh->rq, false);
+		sh->rq = NULL;
+		sh->next_free = ring->free_head;
+		ring->free_head = id;
+		n++;
+	}
+	spin_unlock_irqrestore(&ring->lock, flags);
+	if (mapped)
+		pr_info(DDBF_NAME ": %s: %u held request(s) still mapped by the old backend\n",
+			ring->info->xbdev->nodename, mapped);
+	return n;
+}
+
+/**
  * ddbf_broken_work() - fail the requests in flight of a broken device
  * @work: &ddbf_info.broken_work
  *

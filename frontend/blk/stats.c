@@ -99,9 +99,20 @@ static ssize_t state_show(struct device *d, struct device_attribute *a, char *bu
 	struct ddbf_info *info = dev_get_drvdata(d);
 	int s = READ_ONCE(info->state);
 
+	if (READ_ONCE(info->held))
+		return sysfs_emit(buf, "held\n");
 	return sysfs_emit(buf, "%s\n", s >= 0 && s < ARRAY_SIZE(names) ? names[s] : "?");
 }
 static DEVICE_ATTR_RO(state);
+
+/* times a backend connected again after going away */
+static ssize_t reconnects_show(struct device *d, struct device_attribute *a, char *buf)
+{
+	struct ddbf_info *info = dev_get_drvdata(d);
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(info->reconnects));
+}
+static DEVICE_ATTR_RO(reconnects);
 
 static ssize_t features_show(struct device *d, struct device_attribute *a, char *buf)
 {
@@ -129,6 +140,7 @@ static struct attribute *ddbf_stat_attrs[] = {
 	&dev_attr_persistent_grants.attr,
 	&dev_attr_inflight.attr,
 	&dev_attr_state.attr,
+	&dev_attr_reconnects.attr,
 	&dev_attr_features.attr,
 	NULL,
 };

@@ -7,6 +7,9 @@
  * Connected  read device properties, create /dev/xvdX, go Connected
  * repeated Connected: the size may have changed
  * Closing/Closed: finish or fail every request, release rings, Closed
+ * backend gone without being set offline (its domain died, its driver was
+ *            reloaded): hold the requests, go Initialising, wait for a
+ *            backend to offer itself, connect, send them again
  */
 #include <linux/log2.h>
 #include <linux/module.h>
@@ -37,6 +40,11 @@ bool ddbf_trusted = true;
 module_param_named(trusted, ddbf_trusted, bool, 0644);
 MODULE_PARM_DESC(trusted,
 		 "Trust backends with the request's own pages (0: always bounce through zeroed pages of our own; a device's xenstore 'trusted' = 0 does the same for it)");
+
+unsigned int ddbf_reconnect_timeout = 300;
+module_param_named(reconnect_timeout, ddbf_reconnect_timeout, uint, 0644);
+MODULE_PARM_DESC(reconnect_timeout,
+		 "Seconds a disk whose backend went away (driver domain restarted, backend reloaded) keeps its requests for a backend to connect again; 0: fail them at once");
 
 /* Backend limits read before building rings. */
 enum { BE_ORDER, BE_QUEUES, BE_INDIRECT, BE_NR };
@@ -149,10 +157,10 @@ static int ddbf_xs_talk(struct xenbus_transaction xbt, void *arg)
 static int ddbf_talk(struct ddbf_info *info)
 {
 	struct xenbus_device *dev = info->xbdev;
-	unsigned int vals[BE_NR], q, nr;
+	unsigned int vals[BE_NR], q, nr, max_indirect;
 	int err;
 
-	if (info->rings) {
+	if (info->rings && !info->held) {
 		/* A second start after a close is not supported. */
 		xenbus_dev_fatal(dev, -EBUSY, "rings already set up");
 		return -EBUSY;
@@ -163,18 +171,38 @@ static int ddbf_talk(struct ddbf_info *info)
 	info->ring_order = min(ddbf_max_ring_page_order, vals[BE_ORDER]);
 	nr = min3(ddbf_max_queues, vals[BE_QUEUES], num_online_cpus());
 	nr = max(nr, 1U);
-	info->max_indirect = min(ddbf_max_indirect_segments, vals[BE_INDIRECT]);
-	if (info->max_indirect <= BLKIF_MAX_SEGMENTS_PER_REQUEST)
-		info->max_indirect = 0;
+	max_indirect = min(ddbf_max_indirect_segments, vals[BE_INDIRECT]);
+	if (max_indirect <= BLKIF_MAX_SEGMENTS_PER_REQUEST)
+		max_indirect = 0;
+	if (info->held) {
+		/*
+		 * The disk and its blk-mq queues stay: a new backend must take
+		 * as many queues and requests as large as the old one did.
+		 */
+		if (nr < info->nr_rings ||
+		    (max_indirect ?: BLKIF_MAX_SEGMENTS_PER_REQUEST) < info->max_segs) {
+			xenbus_dev_fatal(dev, -EINVAL,
+					 "new backend offers %u queue(s), %u segments; the disk uses %u, %u",
+					 nr, max_indirect ?: BLKIF_MAX_SEGMENTS_PER_REQUEST,
+					 info->nr_rings, info->max_segs);
+			return -EINVAL;
+		}
+		nr = info->nr_rings;
+		max_indirect = info->max_indirect;
+	}
+	info->max_indirect = max_indirect;
 	info->max_segs = info->max_indirect ?: BLKIF_MAX_SEGMENTS_PER_REQUEST;
 
-	info->rings = kvcalloc(nr, sizeof(*info->rings), GFP_KERNEL);
 	if (!info->rings) {
-		xenbus_dev_fatal(dev, -ENOMEM, "allocating rings");
-		return -ENOMEM;
+		info->rings = kvcalloc(nr, sizeof(*info->rings), GFP_KERNEL);
+		if (!info->rings) {
+			xenbus_dev_fatal(dev, -ENOMEM, "allocating rings");
+			return -ENOMEM;
+		}
 	}
 	info->nr_rings = nr;
 	for (q = 0; q < nr; q++) {
+		memset(&info->rings[q], 0, sizeof(info->rings[q]));
 		info->rings[q].info = info;
 		info->rings[q].idx = q;
 		err = ddbf_ring_alloc(&info->rings[q]);
@@ -194,6 +222,83 @@ static int ddbf_talk(struct ddbf_info *info)
 fail:
 	ddbf_teardown_rings(info);
 	return err;
+}
+
+/*
+ * The backend went away without the toolstack asking (its domain died, or
+ * its driver was unbound or reloaded): the disk stays, the requests in
+ * flight go back to blk-mq and wait, with every new one, on a quiesced queue
+ * until a backend connects again (ddbf_resume()) or reconnect_timeout
+ * passes (ddbf_hold_expired()).
+ */
+static bool ddbf_may_hold(struct ddbf_info *info)
+{
+	struct xenbus_device *dev = info->xbdev;
+
+	if (!info->gd || !ddbf_reconnect_timeout || info->held ||
+	    READ_ONCE(info->state) != DDBF_CONNECTED)
+		return false;
+	/* A detach: the toolstack set the backend offline first. */
+	return xenbus_read_unsigned(dev->otherend, "online", 1) != 0;
+}
+
+static void ddbf_hold(struct ddbf_info *info)
+{
+	struct xenbus_device *dev = info->xbdev;
+	unsigned int i, n = 0;
+
+	blk_mq_quiesce_queue(info->gd->queue);
+	WRITE_ONCE(info->state, DDBF_DISCONNECTED);
+	cancel_work_sync(&info->broken_work);
+	for (i = 0; i < info->nr_rings; i++)
+		n += ddbf_ring_hold(&info->rings[i]);
+	for (i = 0; i < info->nr_rings; i++)
+		ddbf_ring_free(&info->rings[i]);
+	info->held = true;
+	info->held_since = jiffies;
+	info->held_rqs = n;
+	pr_warn(DDBF_NAME ": %s: backend %s went away: %u request(s) held, waiting up to %u s for a backend\n",
+		info->gd->disk_name, dev->otherend, n, ddbf_reconnect_timeout);
+	/* Ready for a backend to offer itself (InitWait) at the same place. */
+	xenbus_switch_state(dev, XenbusStateInitialising);
+	schedule_delayed_work(&info->hold_work, ddbf_reconnect_timeout * HZ);
+}
+
+static void ddbf_release_held(struct ddbf_info *info)
+{
+	info->held = false;
+	blk_mq_unquiesce_queue(info->gd->queue);
+	blk_mq_start_stopped_hw_queues(info->gd->queue, true);
+	blk_mq_kick_requeue_list(info->gd->queue);
+}
+
+/* A backend connected again: send the held requests to it. */
+static void ddbf_resume(struct ddbf_info *info)
+{
+	cancel_delayed_work(&info->hold_work);
+	info->reconnects++;
+	pr_info(DDBF_NAME ": %s: backend %s connected after %u ms: %u held request(s) sent again\n",
+		info->gd->disk_name, info->xbdev->otherend,
+		jiffies_to_msecs(jiffies - info->held_since), info->held_rqs);
+	ddbf_release_held(info);
+}
+
+/* No backend came back in time: the held requests fail, the disk dies. */
+static void ddbf_hold_expired(struct work_struct *work)
+{
+	struct ddbf_info *info = container_of(to_delayed_work(work), struct ddbf_info,
+					      hold_work);
+
+	mutex_lock(&info->mutex);
+	if (info->held && READ_ONCE(info->state) != DDBF_CONNECTED) {
+		pr_err(DDBF_NAME ": %s: no backend connected in %u s: held requests fail\n",
+		       info->gd->disk_name, ddbf_reconnect_timeout);
+		/* Not connected: ddbf_queue_rq() fails every request. */
+		ddbf_release_held(info);
+		blk_mark_disk_dead(info->gd);
+		xenbus_frontend_closed(info->xbdev);
+	}
+	mutex_unlock(&info->mutex);
 }
 
 static void ddbf_connect(struct ddbf_info *info)
@@ -220,6 +325,16 @@ static void ddbf_connect(struct ddbf_info *info)
 		xenbus_dev_fatal(dev, -EINVAL, "backend %s/sectors %llu is out of range",
 				 dev->otherend, sectors);
 		return;
+	}
+	if (info->held && vals[P_SSIZE] != info->sector_size) {
+		xenbus_dev_fatal(dev, -EINVAL, "new backend has %u-byte sectors, the disk %u",
+				 vals[P_SSIZE], info->sector_size);
+		return;
+	}
+	if (info->held && sectors != info->sectors) {
+		pr_info(DDBF_NAME ": %s: size changed from %llu to %llu sectors\n",
+			info->gd->disk_name, (unsigned long long)info->sectors, sectors);
+		set_capacity_and_notify(info->gd, sectors);
 	}
 	info->sectors = sectors;
 	info->vdisk_info = vals[P_INFO] & (VDISK_CDROM | VDISK_REMOVABLE | VDISK_READONLY);
@@ -262,6 +377,12 @@ static void ddbf_connect(struct ddbf_info *info)
 	err = xenbus_switch_state(dev, XenbusStateConnected);
 	if (err) {
 		WRITE_ONCE(info->state, DDBF_DISCONNECTED);
+		return;
+	}
+	if (info->held) {
+		/* what the new backend offers (a discard it lacks is refused and turned off) */
+		ddbf_disk_flush_changed(info);
+		ddbf_resume(info);
 		return;
 	}
 	err = ddbf_disk_create(info);
@@ -335,11 +456,30 @@ static void ddbf_backend_changed(struct xenbus_device *dev,
 	case DDCORE_CLOSE:
 	case DDCORE_CLOSED:
 	case DDCORE_GONE:
-		ddbf_close(info);
+		if (ddbf_may_hold(info))
+			ddbf_hold(info);
+		else if (!info->held)
+			ddbf_close(info);
 		break;
 	default:
 		break;
 	}
+	mutex_unlock(&info->mutex);
+}
+
+/*
+ * Our "backend" node changed: a driver domain restarted as a new domain
+ * serves the device from new backend directories (ddctl supervise points us
+ * there).  Only a held disk moves; its registration firing changes nothing.
+ */
+static void ddbf_backend_moved(struct xenbus_watch *watch, const char *path,
+			       const char *token)
+{
+	struct ddbf_info *info = container_of(watch, struct ddbf_info, be_watch);
+
+	mutex_lock(&info->mutex);
+	if (info->held)
+		ddcore_front_follow(info->xbdev);
 	mutex_unlock(&info->mutex);
 }
 
@@ -351,8 +491,16 @@ static void ddbf_remove(struct xenbus_device *dev)
 		return;
 	if (info->stats_added)
 		ddbf_stats_remove(info);
+	if (info->be_watch.node) {
+		unregister_xenbus_watch(&info->be_watch);
+		kfree(info->be_watch.node);
+	}
+	cancel_delayed_work_sync(&info->hold_work);
 	mutex_lock(&info->mutex);
 	ddbf_teardown_rings(info);
+	/* held requests fail now: the device is not connected */
+	if (info->held)
+		ddbf_release_held(info);
 	mutex_unlock(&info->mutex);
 	ddbf_disk_destroy(info);
 	kvfree(info->rings);
@@ -408,6 +556,7 @@ static int ddbf_probe(struct xenbus_device *dev, const struct xenbus_device_id *
 	}
 	mutex_init(&info->mutex);
 	INIT_WORK(&info->broken_work, ddbf_broken_work);
+	INIT_DELAYED_WORK(&info->hold_work, ddbf_hold_expired);
 	info->xbdev = dev;
 	info->vdevice = vdevice;
 	info->handle = vdevice;
@@ -424,6 +573,9 @@ static int ddbf_probe(struct xenbus_device *dev, const struct xenbus_device_id *
 		goto fail;
 	}
 	dev_set_drvdata(&dev->dev, info);
+	if (xenbus_watch_pathfmt(dev, &info->be_watch, NULL, ddbf_backend_moved,
+				 "%s/backend", dev->nodename))
+		dev_warn(&dev->dev, "no watch on the backend node: cannot follow a restarted driver domain\n");
 	if (ddbf_stats_add(info))
 		dev_warn(&dev->dev, "no statistics in sysfs\n");
 	else

@@ -214,6 +214,8 @@ struct ddnf_queue {
  *	zeroed pages of its own first, so the backend sees nothing else
  * @ever_connected: a connection was set up before (counts reconnects)
  * @restarts: restarts as a new frontend since the carrier was last on
+ * @be_watch: our "backend" node: the toolstack points it at a new backend
+ *	when the driver domain restarts as a new domain
  * @split_evtchn: separate tx and rx event channels negotiated
  * @be_sg: backend offers feature-sg
  * @be_gso4: backend offers feature-gso-tcpv4
@@ -239,6 +241,7 @@ struct ddnf_info {
 	bool bounce;
 	bool ever_connected;
 	unsigned int restarts;
+	struct xenbus_watch be_watch;
 	bool split_evtchn;
 	bool be_sg;
 	bool be_gso4;

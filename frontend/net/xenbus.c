@@ -328,6 +328,26 @@ static void ddnf_backend_changed(struct xenbus_device *dev,
 }
 
 /*
+ * Our "backend" node changed: a driver domain restarted as a new domain
+ * serves the device from new backend directories (ddctl supervise points us
+ * there).  Only a frontend without a connection moves; it then starts over
+ * as a new frontend when the new backend offers itself.
+ */
+static void ddnf_backend_moved(struct xenbus_watch *watch, const char *path,
+			       const char *token)
+{
+	struct ddnf_info *info = container_of(watch, struct ddnf_info, be_watch);
+	struct xenbus_device *dev = info->xbdev;
+
+	rtnl_lock();
+	if (dev->state != XenbusStateConnected && !ddcore_front_follow(dev)) {
+		info->restarts = 0;
+		info->failed = false;
+	}
+	rtnl_unlock();
+}
+
+/*
  * Before freeing rings the backend may still map: ask it to close and give
  * it a little time to let go (its otherend watch is already gone, so poll).
  */
@@ -357,6 +377,11 @@ static void ddnf_remove(struct xenbus_device *dev)
 
 	if (!info)
 		return;
+	if (info->be_watch.node) {
+		unregister_xenbus_watch(&info->be_watch);
+		kfree(info->be_watch.node);
+		info->be_watch.node = NULL;
+	}
 	if (READ_ONCE(info->nr_queues))
 		ddnf_bus_close(dev);
 	rtnl_lock();
@@ -413,6 +438,9 @@ static int ddnf_probe(struct xenbus_device *dev, const struct xenbus_device_id *
 	 */
 	if (dev->state != XenbusStateInitialising)
 		xenbus_switch_state(dev, XenbusStateInitialising);
+	if (xenbus_watch_pathfmt(dev, &info->be_watch, NULL, ddnf_backend_moved,
+				 "%s/backend", dev->nodename))
+		netdev_warn(nd, "no watch on the backend node: cannot follow a restarted driver domain\n");
 	netdev_info(nd, "%s: mac %pM, up to %u queue(s)\n", dev->nodename, mac,
 		    info->nr_alloc);
 	return 0;

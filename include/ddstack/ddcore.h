@@ -62,6 +62,7 @@ int ddcore_feat_read(const char *dir, const struct ddcore_feature *tab,
 char *ddcore_queue_path(const char *dir, unsigned int nr_queues,
 			unsigned int q, gfp_t gfp);
 int ddcore_parse_mac(const char *s, u8 mac[6]);
+int ddcore_front_follow(struct xenbus_device *dev);
 
 /* ---- backend life cycle ---- */
 
