@@ -29,7 +29,8 @@ tools: $(TOOLS)
 tools/ddstat: tools/ddstat.c
 	$(CC) $(CFLAGS) -o $@ $< -lxenctrl -lxenstore
 
-tools/ddctl: tools/ddctl.c tools/ddctl_pci.c tools/ddctl_pci.h
+tools/ddctl: tools/ddctl.c tools/ddctl_pci.c tools/ddctl_pci.h tools/ddctl_supervise.c \
+	     tools/ddctl_supervise.h
 	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^) -lxenctrl -lxenstore
 
 tools/ddblk-hostile: tools/ddblk-hostile.c tools/xsfront.c tools/xsfront.h tools/xsring.h

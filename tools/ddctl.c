@@ -6,6 +6,8 @@
  *				domain on a host without an IOMMU
  *   ddctl detach DOMAIN BDF	take it back
  *   ddctl list [DOMAIN]		devices passed through this way
+ *   ddctl supervise DD CONFIG	restart a driver domain that dies and
+ *				point its clients' devices at the new one
  *
  * Xen's toolstack refuses PCI passthrough when the host has no IOMMU. A PV
  * domain does not need one to reach a device: it needs permission for the
@@ -32,13 +34,14 @@
 #include <xen/io/xenbus.h>
 
 #include "ddctl_pci.h"
+#include "ddctl_supervise.h"
 
 #define SYSFS_PCI	"/sys/bus/pci/devices"
 #define PCIBACK_NAME	"pciback"
 
 static const char *prog = "ddctl";
-static xc_interface *xch;
-static struct xs_handle *xs;
+xc_interface *xch;
+struct xs_handle *xs;
 static int wait_s = 30;
 
 static void usage(FILE *f)
@@ -48,6 +51,7 @@ static void usage(FILE *f)
 "       ddctl [-t SECONDS] assign DOMAIN BDF\n"
 "       ddctl [-t SECONDS] detach DOMAIN BDF\n"
 "       ddctl list [DOMAIN]\n"
+"       " DDCTL_SUPERVISE_USAGE "\n"
 "\n"
 "Pass PCI devices to a PV driver domain on a host without an IOMMU, where\n"
 "xl refuses passthrough (\"passthrough not supported on this platform\").\n"
@@ -62,6 +66,17 @@ static void usage(FILE *f)
 "  detach  remove the device from the domain (its driver there is unbound\n"
 "          first by pcifront) and revoke the permissions.\n"
 "  list    devices passed through to DOMAIN (or to every domain).\n"
+"  supervise\n"
+"          watch the driver domain DD; when it crashes, shuts down or is\n"
+"          destroyed, restart it with `xl create CONFIG`, wait until it has\n"
+"          written data/ddstack-ready, then serve its clients' vbd and vif\n"
+"          devices from the new domain and point the clients there. DD is\n"
+"          a name or a domain id, CONFIG the xl configuration file it was\n"
+"          started from.\n"
+"            --once               stop after the first recovery\n"
+"            --max-restarts N     attempts per recovery (default 5)\n"
+"            --ready-timeout S    wait for data/ddstack-ready (default 180)\n"
+"            --connect-timeout S  wait for the devices to connect (default 120)\n"
 "\n"
 "DOMAIN is a name or a domain id; BDF is SSSS:BB:DD.F or BB:DD.F.\n"
 "The device must be bound to pciback in dom0 first (ddctl assignable-add).\n"
@@ -76,10 +91,13 @@ static void usage(FILE *f)
 "On a host with an IOMMU use xl's pci= list or `xl pci-attach` instead.\n"
 "\n"
 "Exit status: 0 done, 1 refused (bad arguments, wrong domain or device),\n"
-"2 Xen or xenstore failed, 3 the backend did not connect in time.\n");
+"2 Xen or xenstore failed, 3 the backend did not connect in time.\n"
+"supervise: 0 stopped by SIGINT or SIGTERM, or recovered once (--once),\n"
+"2 bad arguments, no such domain, not a driver domain, or Xen or xenstore\n"
+"failed, 3 the driver domain could not be restarted.\n");
 }
 
-static int fail(int code, const char *fmt, ...)
+int fail(int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -91,7 +109,7 @@ static int fail(int code, const char *fmt, ...)
 	return code;
 }
 
-static char *xs_get(const char *fmt, ...)
+char *xs_get(const char *fmt, ...)
 {
 	char path[256];
 	unsigned int len;
@@ -117,7 +135,7 @@ static bool xs_putk(xs_transaction_t t, const char *dir, const char *key, const 
 }
 
 /* A domain given by name or id: its id, or -1. */
-static int resolve_domain(const char *arg, char *name, size_t nlen)
+int resolve_domain(const char *arg, char *name, size_t nlen)
 {
 	char **doms, *n, *end;
 	unsigned int i, num;
@@ -342,7 +360,7 @@ static int permissions(int domid, const char *bdf, int allow)
 	return 0;
 }
 
-static long now_ms(void)
+long now_ms(void)
 {
 	struct timespec ts;
 
@@ -637,20 +655,17 @@ static int cmd_list(int domid)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* The options of ddctl itself: -1 to go on, else the exit code. */
+static int global_opts(int argc, char **argv, const char *optstring)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ddctl_bdf b;
-	char bdf[16], name[64];
-	const char *cmd;
-	int c, domid = -1, rc;
+	int c;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);	/* in order with stderr when piped */
-	while ((c = getopt_long(argc, argv, "ht:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, optstring, opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			usage(stdout);
@@ -665,6 +680,28 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct ddctl_bdf b;
+	char bdf[16], name[64];
+	const char *cmd;
+	int domid = -1, rc;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);	/* in order with stderr when piped */
+	/* up to the command first: supervise has options of its own */
+	rc = global_opts(argc, argv, "+ht:");
+	if (rc >= 0)
+		return rc;
+	if (optind < argc && !strcmp(argv[optind], "supervise"))
+		return cmd_supervise(argc - optind, argv + optind);
+	/* the other commands also take ddctl's options after the command */
+	optind = 0;
+	rc = global_opts(argc, argv, "ht:");
+	if (rc >= 0)
+		return rc;
 	if (optind >= argc) {
 		usage(stderr);
 		return 1;
