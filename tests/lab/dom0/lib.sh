@@ -86,6 +86,24 @@ guest_restarted() {
 	[ -n "$start" ] && [ "$dom" != "$start" ]
 }
 
+# gnew NAME OLD-DOMID TIMEOUT: wait for a guest re-created under a new domain
+# id (by someone else: ddctl supervise) and for its agent.
+gnew() {
+	local g=$1 old=$2 end=$(($(date +%s) + $3)) dom
+	while [ $(date +%s) -lt $end ]; do
+		dom=$(xl domid $g 2>/dev/null)
+		if [ -n "$dom" ] && [ "$dom" != "$old" ] &&
+		   [ "$(xenstore-read /local/domain/$dom/data/lab/ready 2>/dev/null)" = 1 ]; then
+			eval "GDOM_$g=$dom"
+			echo "$g is domain $dom"
+			return 0
+		fi
+		sleep 1
+	done
+	echo "no new $g with its agent in $3 s (domain now: ${dom:-none})"
+	return 1
+}
+
 # gexec GUEST TIMEOUT CMD...: run a do.sh command line in a guest's agent.
 # Leaves the output's tail in $GOUT; returns the command's exit code.
 gexec() {

@@ -168,7 +168,9 @@ net_unload() {
 	check ddstack-net-unload-frontend-rebind client 90 client_nic $CLIENT_MAC ddnetfront \
 		$CLIENT_IP
 	check ddstack-net-unload-backend dd 60 unload_attached ddnetback xen-backend &&
-	check ddstack-net-unload-backend-reload dd 60 net_backend ddstack
+	check ddstack-net-unload-backend-reload dd 60 net_backend ddstack &&
+	check ddstack-net-unload-backend-reconnect client 90 client_nic $CLIENT_MAC ddnetfront \
+		$CLIENT_IP
 }
 
 scenario_check_ddstack_net() {
@@ -200,5 +202,5 @@ ddstack-net-mtu9000 ddstack-net-mtu9000-sha256 ddstack-net-offloads-off-sha256
 ddstack-net-offloads-on-sha256 interop-ddnetfront-netback-sha256 ddstack-net-mq-queues
 net-hostile net-hostile-neighbour net-hostile-neighbour-measured net-hostile-dd-counters
 net-hostile-dd-alive net-hostile-no-leak
-ddstack-net-mq-bounce ddstack-net-mq-sha256 ddstack-net-unload-frontend-rebind ddstack-net-unload-backend-reload
+ddstack-net-mq-bounce ddstack-net-mq-sha256 ddstack-net-unload-frontend-rebind ddstack-net-unload-backend-reload ddstack-net-unload-backend-reconnect
 ddstack-net-dd-kernel-clean ddstack-net-client-kernel-clean"

@@ -365,6 +365,39 @@ unload_attached() {
 	[ $n -gt 0 ] || die "no device was bound to $1"
 }
 
+# The second driver domain (no hardware): ddblkback and xl devd, then
+# data/ddstack-ready, the word ddctl supervise waits for. It serves its own
+# xvdb (a file in dom0) to the client.
+dd2_serve() {
+	modprobe -a xen-gntdev xen-evtchn xen-privcmd 2>/dev/null
+	dd_insmod ddcore ddblkback >/dev/null || die "ddblkback"
+	[ -b /dev/xvdb ] || die "no /dev/xvdb to serve"
+	if ! pgrep -f "xl devd" >/dev/null; then
+		setsid xl devd -F >/lab/out/devd.log 2>&1 </dev/null &
+		sleep 1
+	fi
+	pgrep -f "xl devd" >/dev/null || die "xl devd did not start: $(tail -3 /lab/out/devd.log)"
+	xenstore-write data/ddstack-ready 1 || die "xenstore-write data/ddstack-ready"
+	echo "dd2 serves with $(lsmod | awk '/^dd/ {printf "%s ", $1}')"
+}
+
+# Client: the state of a ddblkfront disk (connected, held, ...): blk_state VDEV STATE
+blk_state() {
+	wait_for "[ \"\$(cat /sys/bus/xen/devices/vbd-$1/statistics/state)\" = $2 ]" 20 ||
+		die "vbd-$1 is $(cat /sys/bus/xen/devices/vbd-$1/statistics/state), not $2"
+	echo "vbd-$1 $2 ($(dmesg | grep -o 'ddblkfront: [a-z]*: backend .* went away.*' | tail -n 1))"
+}
+
+# Client: a ddblkfront disk whose backend went away is connected again, with
+# no request failed: blk_reconnected VDEV [TIMES]
+blk_reconnected() {
+	st=/sys/bus/xen/devices/vbd-$1/statistics
+	[ "$(cat $st/state)" = connected ] || die "vbd-$1 is $(cat $st/state)"
+	[ "$(cat $st/reconnects)" -ge ${2:-1} ] || die "vbd-$1: reconnects $(cat $st/reconnects)"
+	[ "$(cat $st/errors)" = 0 ] || die "vbd-$1: $(cat $st/errors) request(s) failed"
+	echo "vbd-$1 reconnects $(cat $st/reconnects) errors 0: $(dmesg | grep -o 'ddblkfront: [a-z]*: backend .* connected after.*' | tail -n 1)"
+}
+
 # The negotiated features of a ddblkfront disk: blk_features VDEV EXPECTED-SUBSTRING
 blk_features() {
 	f=$(cat /sys/bus/xen/devices/vbd-$1/statistics/features) || die "no features in sysfs"
@@ -513,9 +546,40 @@ net_backend() {
 		lsmod | grep -q '^xen_netback ' && { rmmod xen-netback || die "rmmod xen-netback"; }
 		dd_insmod ddcore
 		lsmod | grep -q '^ddnetback ' && { rmmod ddnetback || die "rmmod ddnetback"; }
-		insmod /lab/modules/ddnetback.ko "$@" || die "insmod ddnetback: $(dmesg | tail -n 3)" ;;
+		insmod /lab/modules/ddnetback.ko "$@" || die "insmod ddnetback: $(dmesg | tail -n 3)"
+		devd_replug ;;
 	esac
 	lsmod | grep -E 'netback' || true
+}
+
+# Driver domain: every vif given (DOMID/HANDLE) has its hotplug-status.
+vifs_plugged() {
+	local v
+	for v in "$@"; do
+		xenstore-read backend/vif/$v/hotplug-status >/dev/null 2>&1 || return 1
+	done
+}
+
+# Driver domain: vifs that were attached when their backend module was
+# reloaded wait for their hotplug script again (hotplug-status), but a running
+# xl devd runs a device's scripts once: start it anew, it plugs what waits.
+devd_replug() {
+	local d h waiting=
+	pgrep -f "xl devd" >/dev/null || return 0
+	sleep 2
+	for d in $(xenstore-list backend/vif 2>/dev/null); do
+		for h in $(xenstore-list backend/vif/$d 2>/dev/null); do
+			xenstore-read backend/vif/$d/$h/hotplug-status >/dev/null 2>&1 ||
+				waiting="$waiting $d/$h"
+		done
+	done
+	[ -n "$waiting" ] || return 0
+	pkill -f "xl devd"
+	wait_for '! pgrep -f "xl devd" >/dev/null' 10
+	setsid xl devd -F >>/lab/out/devd.log 2>&1 </dev/null &
+	wait_for "vifs_plugged $waiting" 30 ||
+		die "vifs$waiting not plugged again by xl devd"
+	echo "xl devd started anew: vifs$waiting plugged again"
 }
 
 # Client: load ddnetfront next to xen-netfront (which keeps the boot NIC);
@@ -547,7 +611,7 @@ client_nic() {
 	drv=$(basename "$(readlink /sys/bus/xen/devices/$dev/driver)")
 	[ "$drv" = "$2" ] || die "$dev is on $drv, not $2"
 	nic=$(nic_by_mac $1)
-	ip link set $nic up && ip addr add $3/24 dev $nic || die "address on $nic"
+	ip link set $nic up && ip addr replace $3/24 dev $nic || die "address on $nic"
 	ip -6 addr add fd99::${3##*.}/64 dev $nic nodad 2>/dev/null
 	wait_for "ping -c1 -W1 ${4:-$PEER_IP} >/dev/null" 60 ||
 		die "${4:-$PEER_IP} not reachable over $nic ($drv): $(dmesg | tail -n 3)"
