@@ -133,9 +133,8 @@ static const struct block_device_operations ddbf_fops = {
 static int ddbf_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
 			  unsigned int index)
 {
-	struct ddbf_info *info = data;
-
-	hctx->driver_data = &info->rings[index];
+	/* the ring is picked per request: a reconnect may bring fewer rings */
+	hctx->driver_data = data;
 	return 0;
 }
 

@@ -385,7 +385,13 @@ static int ddbf_queue_one(struct ddbf_ring *ring, struct request *rq)
 blk_status_t ddbf_queue_rq(struct blk_mq_hw_ctx *hctx,
 			   const struct blk_mq_queue_data *bd)
 {
-	struct ddbf_ring *ring = hctx->driver_data;
+	struct ddbf_info *info = hctx->driver_data;
+	/*
+	 * One ring per hardware queue, unless a backend that came back after
+	 * a restart offered fewer (ddbf_talk()): then they share the rings.
+	 * nr_rings only changes while the queue is quiesced.
+	 */
+	struct ddbf_ring *ring = &info->rings[hctx->queue_num % info->nr_rings];
 	struct request *rq = bd->rq;
 	unsigned long flags;
 	int err, notify;

@@ -177,17 +177,18 @@ static int ddbf_talk(struct ddbf_info *info)
 	if (info->held) {
 		/*
 		 * The disk and its blk-mq queues stay: a new backend must take
-		 * as many queues and requests as large as the old one did.
+		 * requests as large as the old one did.  It may offer fewer
+		 * queues (the hardware queues then share its rings), never more
+		 * than the disk has hardware queues.
 		 */
-		if (nr < info->nr_rings ||
-		    (max_indirect ?: BLKIF_MAX_SEGMENTS_PER_REQUEST) < info->max_segs) {
+		if ((max_indirect ?: BLKIF_MAX_SEGMENTS_PER_REQUEST) < info->max_segs) {
 			xenbus_dev_fatal(dev, -EINVAL,
-					 "new backend offers %u queue(s), %u segments; the disk uses %u, %u",
-					 nr, max_indirect ?: BLKIF_MAX_SEGMENTS_PER_REQUEST,
-					 info->nr_rings, info->max_segs);
+					 "new backend takes %u segments per request; the disk uses %u",
+					 max_indirect ?: BLKIF_MAX_SEGMENTS_PER_REQUEST,
+					 info->max_segs);
 			return -EINVAL;
 		}
-		nr = info->nr_rings;
+		nr = min(nr, info->tag_set.nr_hw_queues);
 		max_indirect = info->max_indirect;
 	}
 	info->max_indirect = max_indirect;
