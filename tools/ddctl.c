@@ -109,6 +109,25 @@ int fail(int code, const char *fmt, ...)
 	return code;
 }
 
+/**
+ * open_xen() - open xenstore and Xen's control interface (xs, xch)
+ *
+ * Return: 0, or 2 with a message when either cannot be opened.
+ */
+int open_xen(void)
+{
+	xs = xs_open(0);
+	if (!xs)
+		return fail(2, "cannot open xenstore (run in dom0 as root): %s", strerror(errno));
+	xch = xc_interface_open(NULL, NULL, 0);
+	if (!xch) {
+		xs_close(xs);
+		xs = NULL;
+		return fail(2, "cannot open Xen's control interface (run in dom0 as root)");
+	}
+	return 0;
+}
+
 char *xs_get(const char *fmt, ...)
 {
 	char path[256];
@@ -732,14 +751,9 @@ int main(int argc, char **argv)
 		ddctl_format_bdf(&b, bdf, sizeof(bdf));
 	}
 
-	xs = xs_open(0);
-	if (!xs)
-		return fail(2, "cannot open xenstore (run in dom0 as root): %s", strerror(errno));
-	xch = xc_interface_open(NULL, NULL, 0);
-	if (!xch) {
-		xs_close(xs);
-		return fail(2, "cannot open Xen's control interface (run in dom0 as root)");
-	}
+	rc = open_xen();
+	if (rc)
+		return rc;
 	if (optind < argc) {
 		domid = resolve_domain(argv[optind], name, sizeof(name));
 		if (domid < 0) {

@@ -1028,14 +1028,9 @@ int cmd_supervise(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 
-	xs = xs_open(0);
-	if (!xs)
-		return fail(2, "cannot open xenstore (run in dom0 as root): %s", strerror(errno));
-	xch = xc_interface_open(NULL, NULL, 0);
-	if (!xch) {
-		xs_close(xs);
-		return fail(2, "cannot open Xen's control interface (run in dom0 as root)");
-	}
+	rc = open_xen();
+	if (rc)
+		return rc;
 	rc = find_dd(&s, s.dd_arg);
 	if (rc >= 0)
 		goto out;

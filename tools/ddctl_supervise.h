@@ -31,6 +31,7 @@ int resolve_domain(const char *arg, char *name, size_t nlen);
 
 /* Milliseconds of CLOCK_MONOTONIC. */
 long now_ms(void);
+int open_xen(void);
 
 /*
  * ddctl supervise DD CONFIG [options]: argv[0] is "supervise". Opens xch
