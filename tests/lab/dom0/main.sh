@@ -259,8 +259,62 @@ dd_restart() {
 	grep -E 'recovered|is gone|could not|error' $OUT/supervise.log | head -n 12 | sed 's/^/  /'
 	check dd-restart-reconnected client 30 blk_reconnected 51744 $n
 	check dd-restart-client-clean client 30 kernel_clean
-	dcheck dd-restart-detach blk_detach xvdc
+	dd_restart_refusals
+	dcheck dd-restart-detach dd2_detach
 	xl destroy dd2 2>/dev/null
+}
+
+# The client's disk from dd2, whose domain is gone by now: xl block-detach,
+# or what xl does when the backend cannot answer (the frontend's nodes go).
+dd2_detach() {
+	local fe
+	fe=$(xl domid client)
+	timeout 60 xl block-detach client xvdc >/dev/null 2>&1 ||
+		xenstore-rm /local/domain/$fe/device/vbd/51744 /libxl/$fe/device/vbd/51744 2>/dev/null
+	gexec client 90 client_disk_gone xvdc || { echo "$GOUT"; return 1; }
+	echo "detached xvdc"
+}
+
+# ddctl supervise's bad input, each ending in a clear message: no such domain,
+# a domain that is no driver domain, a missing config; then a config that
+# fails to start: bounded attempts, a clear error, the client's disk held.
+dd_restart_refusals() {
+	local out rc
+	supervise_refuses() {
+		local want=$1 code=$2
+		shift 2
+		out=$(timeout 30 /lab/tools/ddctl supervise "$@" 2>&1)
+		rc=$?
+		[ $rc = $code ] && echo "$out" | grep -q "$want" &&
+			{ echo "exit $rc: $(echo "$out" | head -n 1)"; return 0; }
+		echo "exit $rc, wanted $code and '$want': $out"
+		return 1
+	}
+	dcheck dd-restart-refuses-no-domain supervise_refuses "no domain nosuch" 2 \
+		nosuch /lab/tests/lab/xl/dd2.cfg
+	dcheck dd-restart-refuses-not-dd supervise_refuses "not a driver domain" 2 \
+		client /lab/tests/lab/xl/dd2.cfg
+	dcheck dd-restart-refuses-no-config supervise_refuses "/nonexistent" 2 \
+		dd2 /nonexistent/dd2.cfg
+	sed 's|^kernel = .*|kernel = "/nonexistent/vmlinuz"|' /lab/tests/lab/xl/dd2.cfg >/tmp/dd2-bad.cfg
+	/lab/tools/ddctl supervise dd2 /tmp/dd2-bad.cfg --once --max-restarts 2 \
+		>$OUT/supervise-bad.log 2>&1 &
+	local spid=$! t
+	sleep 2
+	xl destroy dd2
+	for t in $(seq 60); do
+		kill -0 $spid 2>/dev/null || break
+		sleep 1
+	done
+	wait $spid
+	rc=$?
+	if [ $rc = 3 ] && grep -q "could not be restarted after 2 attempt(s)" $OUT/supervise-bad.log; then
+		result PASS dd-restart-bad-config "exit 3: $(grep 'could not be restarted' $OUT/supervise-bad.log | cut -c1-160)"
+	else
+		kill $spid 2>/dev/null
+		result FAIL dd-restart-bad-config "exit $rc: $(tail -n 4 $OUT/supervise-bad.log | tr '\n' ' ')"
+	fi
+	check dd-restart-bad-config-held client 30 blk_state 51744 held
 }
 
 # Flush honoured: data the client wrote and fsync'ed through ddstack is on the
@@ -407,6 +461,8 @@ if dom0_up; then
 		if [ "$HAS_IOMMU" = 1 ]; then
 			CHECK_TESTS+=" ddctl-refuses-with-iommu dd-restart-serve dd-restart-disk"
 			CHECK_TESTS+=" dd-restart-reconnected dd-restart-client-clean dd-restart-detach"
+			CHECK_TESTS+=" dd-restart-refuses-no-domain dd-restart-refuses-not-dd"
+			CHECK_TESTS+=" dd-restart-refuses-no-config dd-restart-bad-config dd-restart-bad-config-held"
 			for i in $(seq ${DD_RESTARTS:-3}); do
 				CHECK_TESTS+=" dd-restart-$i-recovered dd-restart-$i-fio"
 			done
