@@ -928,6 +928,19 @@ static int usage_error(const char *fmt, ...)
 	return 2;
 }
 
+/* A numeric option from 1 to max into *out; false after saying what is wrong. */
+static bool opt_num(const char *name, const char *arg, long max, int *out)
+{
+	long v;
+
+	if (!parse_num(arg, 1, max, &v)) {
+		fail(2, "supervise: bad --%s '%s' (want 1 to %ld)", name, arg, max);
+		return false;
+	}
+	*out = (int)v;
+	return true;
+}
+
 /* The options and arguments into s: -1 to go on, else the exit code. */
 static int parse_args(struct sv *s, int argc, char **argv)
 {
@@ -940,7 +953,6 @@ static int parse_args(struct sv *s, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct stat st;
-	long v;
 	int c;
 
 	optind = 0;	/* start over: argv[0] is "supervise" */
@@ -951,22 +963,16 @@ static int parse_args(struct sv *s, int argc, char **argv)
 			s->once = true;
 			break;
 		case 'm':
-			if (!parse_num(optarg, 1, 100, &v))
-				return fail(2, "supervise: bad --max-restarts '%s' (want 1 to 100)",
-					    optarg);
-			s->max_restarts = (int)v;
+			if (!opt_num("max-restarts", optarg, 100, &s->max_restarts))
+				return 2;
 			break;
 		case 'r':
-			if (!parse_num(optarg, 1, 86400, &v))
-				return fail(2, "supervise: bad --ready-timeout '%s' (want 1 to 86400 "
-					    "seconds)", optarg);
-			s->ready_s = (int)v;
+			if (!opt_num("ready-timeout", optarg, 86400, &s->ready_s))
+				return 2;
 			break;
 		case 'c':
-			if (!parse_num(optarg, 1, 86400, &v))
-				return fail(2, "supervise: bad --connect-timeout '%s' (want 1 to "
-					    "86400 seconds)", optarg);
-			s->connect_s = (int)v;
+			if (!opt_num("connect-timeout", optarg, 86400, &s->connect_s))
+				return 2;
 			break;
 		case 'h':
 			printf("usage: " DDCTL_SUPERVISE_USAGE "\n");
