@@ -8,6 +8,8 @@
 #   make demo         the lab: a driver domain serving a client, ending in a netperf table
 #   make bench-blk    build/bench/blk.json      make bench-net   build/bench/net.json
 #   make bench-dma    build/bench/dma.json (the machine without an IOMMU)
+#   make bench-recovery  build/bench/recovery.json (driver domain destroyed
+#                     under ddstack's and upstream's frontends)
 #
 KVER	?= 6.1.0-56-amd64
 KDIR	?= /usr/src/linux-headers-$(KVER)
@@ -17,7 +19,8 @@ CFLAGS	?= -O2 -g -Wall -Wextra -Werror
 TOOLS	:= tools/ddstat tools/ddctl tools/ddblk-hostile tools/ddnet-hostile \
 	   tools/ddblkback-hostile tools/ddnetback-hostile
 
-.PHONY: all modules tools deps check unit lab demo bench-blk bench-net bench-dma clean
+.PHONY: all modules tools deps check unit lab demo bench-blk bench-net bench-dma bench-recovery \
+	clean
 
 all: modules tools
 
@@ -65,6 +68,9 @@ bench-blk bench-net: all
 
 bench-dma: all
 	tests/lab/lab.py --machine noiommu $@
+
+bench-recovery: all
+	tests/lab/lab.py --machine iommu $@
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -755,11 +755,13 @@ static int be_state(const struct sv_dev *d, int newid)
 }
 
 /*
- * Wait for the re-pointed devices to connect: the number still not
- * connected, or -1 when newid died meanwhile.
+ * Wait for the re-pointed devices to connect (each one's time since the
+ * death noticed at t0 is printed): the number still not connected, or -1 when
+ * newid died meanwhile.
  */
-static int wait_connected(struct sv *s, int newid)
+static int wait_connected(struct sv *s, int newid, long t0)
 {
+	char took[32];
 	long end = now_ms() + s->connect_s * 1000L;
 	unsigned int i;
 	struct sv_dev *d;
@@ -774,8 +776,9 @@ static int wait_connected(struct sv *s, int newid)
 				continue;
 			if (be_state(d, newid) == XenbusStateConnected) {
 				d->connected = true;
-				say("%s %d/%s connected to domain %d", d->kind, d->fe, d->devid,
-				    newid);
+				fmt_s(took, sizeof(took), now_ms() - t0);
+				say("%s %d/%s connected to domain %d, %s s after %s died", d->kind,
+				    d->fe, d->devid, newid, took, s->name);
 			} else {
 				pending++;
 			}
@@ -846,7 +849,7 @@ static int recover(struct sv *s, enum dd_state why)
 	}
 	say("%u device(s) now served by domain %d", ndone, newid);
 
-	pending = wait_connected(s, newid);
+	pending = wait_connected(s, newid, t0);
 	if (pending < 0) {
 		say("domain %d died while its clients reconnected", newid);
 		return DIED_AGAIN;

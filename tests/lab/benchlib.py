@@ -294,8 +294,73 @@ def dma_table(path):
     return "\n".join(out)
 
 
+# ---- recovery.json: the driver domain destroyed under ddstack's and upstream's frontends ----
+
+RECOVERY_COUNTS = ("lost_writes", "app_errors", "acked", "hung", "recovered")
+
+
+def build_recovery(outdir):
+    """recovery.json from out/recovery.txt, which dom0's dd_restart writes:
+    "boot NAME S", "image_kb K", and "SIDE KEY VALUE" with SIDE ddstack or
+    upstream, KEY recovery (seconds from the destroy to the disk connected
+    again, once per disruption), supervisor (ddctl supervise's whole
+    recovery), or one of RECOVERY_COUNTS."""
+    sides = {}
+    boot = {}
+    image_kb = None
+    with open(os.path.join(outdir, "recovery.txt")) as f:
+        for line in f:
+            w = line.split()
+            if len(w) == 2 and w[0] == "image_kb":
+                image_kb = int(w[1])
+            elif len(w) == 3 and w[0] == "boot":
+                boot[w[1] + "_s"] = float(w[2])
+            elif len(w) == 3 and w[0] in ("ddstack", "upstream"):
+                r = sides.setdefault(w[0], {"recoveries": [], "supervisor_s": []})
+                if w[1] == "recovery":
+                    r["recoveries"].append(float(w[2]))
+                elif w[1] == "supervisor":
+                    r["supervisor_s"].append(float(w[2]))
+                elif w[1] in RECOVERY_COUNTS:
+                    r[w[1]] = int(w[2])
+    for side in ("ddstack", "upstream"):
+        if side not in sides:
+            raise ValueError("recovery.txt has nothing of %s" % side)
+        r = sides[side]
+        r["median_s"] = statistics.median(r["recoveries"]) if r["recoveries"] else None
+        for k in ("lost_writes", "app_errors"):
+            r.setdefault(k, None)
+    sides["ddstack"]["disruptions"] = len(sides["ddstack"]["supervisor_s"])
+    # the upstream disk goes through the first disruption only: it never comes back
+    sides["upstream"]["disruptions"] = 1
+    return {"ddstack": sides["ddstack"], "upstream": sides["upstream"],
+            "dd_boot": boot, "dd_image_kb": image_kb}
+
+
+def recovery_table(path):
+    """recovery.json as text."""
+    with open(path) as f:
+        doc = json.load(f)
+    out = ["%-9s %11s %9s %11s %10s %6s" % ("frontend", "disruptions", "median s", "lost writes",
+                                           "app errors", "hung")]
+    for side in ("ddstack", "upstream"):
+        r = doc[side]
+        med = "-" if r["median_s"] is None else "%.1f" % r["median_s"]
+        out.append("%-9s %11d %9s %11s %10s %6s" % (side, r["disruptions"], med, r["lost_writes"],
+                                                  r["app_errors"], r.get("hung", 0)))
+    out.append("driver domain boot (xl create to ready): %s; minimal image %s KiB" % (
+        ", ".join("%s %.1f s" % (k[:-2], v) for k, v in sorted(doc["dd_boot"].items())),
+        doc["dd_image_kb"]))
+    return "\n".join(out)
+
+
 def write_bench(kind, outdir, benchdir, demo=False):
-    doc = build_dma(outdir) if kind == "dma" else build(kind, outdir)
+    if kind == "dma":
+        doc = build_dma(outdir)
+    elif kind == "recovery":
+        doc = build_recovery(outdir)
+    else:
+        doc = build(kind, outdir)
     os.makedirs(benchdir, exist_ok=True)
     path = os.path.join(benchdir, ("demo-%s.json" if demo else "%s.json") % kind)
     with open(path, "w") as f:

@@ -4,6 +4,7 @@ runs one scenario inside it. dom0 creates the driver domain and the client
 from the xl configs in tests/lab/xl/ and drives the tests in the guests.
 
   tests/lab/lab.py [options] SCENARIO      SCENARIO: check demo bench-blk bench-net
+                                           bench-dma bench-recovery
 
 Progress, results and figures come back on the serial line as '@@lab' markers
 and in the payload disk's out/ folder; every run keeps its logs under
@@ -33,7 +34,7 @@ MACHINES = {
 # so that its 32-bit DMA device (the e1000) meets what swiotlb-xen bounces.
 MACHINE_MEM = {"iommu": 3072, "noiommu": 6144}
 SCENARIO_TIMEOUT = {"check": 3000, "demo": 1200, "bench-blk": 3600, "bench-net": 3600,
-                    "bench-dma": 2400}
+                    "bench-dma": 2400, "bench-recovery": 3000}
 STALL_TIMEOUT = 600          # no marker at all for this long: the run is hung
 MARK = re.compile(r"@@lab (\S+)\s*(.*)")
 
@@ -286,7 +287,8 @@ def run(args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("scenario", choices=["check", "demo", "bench-blk", "bench-net", "bench-dma"])
+    ap.add_argument("scenario", choices=["check", "demo", "bench-blk", "bench-net", "bench-dma",
+                                        "bench-recovery"])
     ap.add_argument("--machine", default=os.environ.get("LAB_MACHINE", "iommu"), choices=sorted(MACHINES))
     ap.add_argument("--cpu", default=os.environ.get("LAB_CPU", "qemu64,+npt"))
     ap.add_argument("--mem-mb", type=int, default=0, help="machine memory (default: per machine)")
@@ -307,12 +309,15 @@ def main():
             for v, what in results:
                 f.write("%s lab: %s%s\n" % (v, "" if args.machine == "iommu" else args.machine + ": ", what))
     if args.scenario.startswith("bench-") or args.scenario == "demo":
-        kind = {"bench-net": "net", "demo": "net", "bench-dma": "dma"}.get(args.scenario, "blk")
+        kind = {"bench-net": "net", "demo": "net", "bench-dma": "dma",
+                "bench-recovery": "recovery"}.get(args.scenario, "blk")
         try:
             path = benchlib.write_bench(kind, os.path.join(rundir, "out"), os.path.join(TOP, "build", "bench"),
                                         demo=args.scenario == "demo")
             if kind == "dma":
                 print(benchlib.dma_table(path), flush=True)
+            elif kind == "recovery":
+                print(benchlib.recovery_table(path), flush=True)
             else:
                 print(benchlib.table(path), flush=True)
                 benchlib.svg_chart(path, path[:-5] + ".svg")

@@ -209,35 +209,106 @@ scenario_check_ddstack_blk() {
 	check ddstack-client-kernel-clean client 30 kernel_clean
 }
 
-# A driver domain destroyed in the middle of the client's fio verify,
-# DD_RESTARTS times in a row: ddctl supervise restarts it from its xl config
-# and points the client's disk at the new domain; ddblkfront holds the
-# requests in flight and sends them again there, so fio verify passes. The
-# driver domain here is dd2, which owns no hardware (see docs/recovery.md
-# for why not dd: its passed-through devices do not survive a destroy in
-# this lab).
+# The minimal driver-domain image that dd2 boots (tools/ddos-image), made
+# here in dom0 from the lab kernel's modules and ddstack's; ext4 for the
+# payload that the lab agent runs from (tests/lab/guest/ddos-hook).
+ddos_build() {
+	/lab/tools/ddos-image --ko /lab/modules --backends "ddcore ddblkback" \
+		--modules ext4 --hook /lab/tests/lab/guest/ddos-hook /var/tmp/ddos.img || return 1
+	echo "image_kb $(du -k /var/tmp/ddos.img | cut -f1)" >>$OUT/recovery.txt
+}
+
+# dd_boot_time CONFIG NAME: boot dd2 from CONFIG and time it from xl create
+# to data/ddstack-ready, the moment ddctl supervise can re-point clients. An
+# image that does not say ready by itself (Debian's) gets dd2_serve from the
+# lab agent as soon as the agent runs.
+dd_boot_time() {
+	local cfg=$1 name=$2 t0 t1 dom served=0 end=$(($(date +%s) + 180))
+	t0=$(date +%s%N)
+	timeout 180 xl create $cfg >$OUT/xl-create-dd2.log 2>&1 ||
+		{ tail -n 5 $OUT/xl-create-dd2.log; return 1; }
+	dom=$(xl domid dd2) || return 1
+	while [ $(date +%s) -lt $end ]; do
+		[ "$(xenstore-read /local/domain/$dom/data/ddstack-ready 2>/dev/null)" = 1 ] && break
+		if [ $served = 0 ] &&
+		   [ "$(xenstore-read /local/domain/$dom/data/lab/ready 2>/dev/null)" = 1 ]; then
+			served=1
+			gexec dd2 120 dd2_serve >/dev/null || { echo "$GOUT"; return 1; }
+			continue
+		fi
+		sleep 0.2
+	done
+	t1=$(date +%s%N)
+	[ "$(xenstore-read /local/domain/$dom/data/ddstack-ready 2>/dev/null)" = 1 ] ||
+		{ echo "$name: dd2 not ready after 180 s"; return 1; }
+	echo "boot $name $(((t1 - t0) / 1000000))" | awk '{printf "boot %s %.1f\n", $2, $3 / 1000}' >>$OUT/recovery.txt
+	echo "$name: $(tail -n 1 $OUT/recovery.txt | cut -d' ' -f3) s from xl create to data/ddstack-ready"
+}
+
+# The two boot times side by side: dd_boot_times
+dd_boot_times() {
+	local deb min
+	deb=$(awk '$1 == "boot" && $2 == "debian" {print $3}' $OUT/recovery.txt)
+	min=$(awk '$1 == "boot" && $2 == "minimal" {print $3}' $OUT/recovery.txt)
+	[ -n "$deb" ] && [ -n "$min" ] || { echo "no boot times"; return 1; }
+	echo "minimal image $min s, Debian's initrd and root disk $deb s"
+}
+
+# A driver domain destroyed at random moments during the client's fio verify
+# (write or read phase), DD_RESTARTS times in a row: ddctl supervise restarts
+# it from its xl config and points the client's disk at the new domain;
+# ddblkfront holds the requests in flight and sends them again there. The
+# disk carries a mounted ext4 with fio verify's file and a writer of
+# numbered O_DSYNC records: after the last restart fsck finds it clean and
+# every acknowledged record is in dom0's backing file. The driver domain is
+# dd2, which boots the minimal image and owns no hardware (see
+# docs/recovery.md for why not dd). With DD_RESTART_UPSTREAM=1 (make
+# bench-recovery) an upstream xen-blkfront disk from dd2 goes through the first
+# disruption too, for build/bench/recovery.json.
 dd_restart() {
-	local i n=${DD_RESTARTS:-3} spid old rec t
+	local i n=${DD_RESTARTS:-10} up=${DD_RESTART_UPSTREAM:-0} spid old rec t rw s
 	want dd-restart || return 0
 	xl domid hostile >/dev/null 2>&1 && xl destroy hostile
+	: >$OUT/recovery.txt
 	modprobe loop 2>/dev/null
-	truncate -s 256M /var/tmp/dd2-disk.img
-	gstart dd2 || { result FAIL dd-restart-dd2-boots "$STEP"; return; }
-	check dd-restart-serve dd2 120 dd2_serve || return
+	rm -f /var/tmp/dd2-disk.img /var/tmp/dd2-up.img
+	truncate -s 256M /var/tmp/dd2-disk.img /var/tmp/dd2-up.img
+	dcheck dd-restart-image ddos_build || return
+	if want dd-boot; then
+		dcheck dd-boot-debian dd_boot_time /lab/tests/lab/xl/dd2-debian.cfg debian
+		xl destroy dd2 2>/dev/null
+	fi
+	step "dd2: xl create (minimal image)"
+	dcheck dd-boot-minimal dd_boot_time /lab/tests/lab/xl/dd2.cfg minimal &&
+	dcheck dd-restart-dd2-agent gnew dd2 none 120 || return
+	want dd-boot && info "driver domain boot, xl create to ready: $(dd_boot_times)"
+	check dd-restart-serve dd2 60 dd2_serve || return
+	check dd-restart-frontend client 60 blk_frontend ddstack || return
 	dcheck dd-restart-attach xl_attach client "format=raw,vdev=xvdc,access=rw,backend=dd2,target=/dev/xvdb" &&
-	check dd-restart-disk client 90 client_disk xvdc 51744 ddblkfront || return
-	/lab/tools/ddctl supervise dd2 /lab/tests/lab/xl/dd2.cfg >$OUT/supervise.log 2>&1 &
+	check dd-restart-disk client 90 client_disk xvdc 51744 ddblkfront &&
+	check dd-restart-ext4 client 120 ext4_mount /dev/xvdc /mnt/dd2 || return
+	if [ $up = 1 ]; then
+		dcheck dd-restart-up-attach xl_attach client "format=raw,vdev=xvdd,access=rw,backend=dd2,target=/dev/xvdc" &&
+		check dd-restart-up-disk client 90 client_disk xvdd 51760 vbd || up=0
+	fi
+	/lab/tools/ddctl supervise dd2 /lab/tests/lab/xl/dd2.cfg \
+		$([ $up = 1 ] && echo --connect-timeout 20) >$OUT/supervise.log 2>&1 &
 	spid=$!
 	sleep 2
+	check dd-restart-writer client 30 bg_start seqw seq_writer /mnt/dd2/seq.dat /tmp/seq.dd dd || return
+	[ $up = 1 ] && check dd-restart-up-writer client 30 bg_start sequp seq_writer /dev/xvdd /tmp/seq.up up
 	for i in $(seq $n); do
-		check dd-restart-$i-fio-start client 30 bg_start rfio fio_verify /dev/xvdc randwrite 96M ||
+		rw=$([ $((i % 2)) = 1 ] && echo randwrite || echo write)
+		check dd-restart-$i-fio-start client 30 bg_start rfio fio_verify /mnt/dd2/fio.dat $rw 32M 6 ||
 			break
-		sleep $((3 + RANDOM % 6))
+		[ $up = 1 ] && [ $i = 1 ] && check dd-restart-up-fio-start client 30 \
+			bg_start ufio fio_verify /dev/xvdd $rw 32M 6
+		sleep $((3 + RANDOM % 12))
 		step "dom0: dd-restart-$i: xl destroy dd2"
 		old=$(xl domid dd2)
 		xl destroy dd2
 		dcheck dd-restart-$i-new gnew dd2 $old 240 &&
-		check dd-restart-$i-serve dd2 120 dd2_serve || break
+		check dd-restart-$i-serve dd2 60 dd2_serve || break
 		step "dom0: dd-restart-$i: ddctl supervise points the client at the new dd2"
 		rec=0
 		for t in $(seq 150); do
@@ -246,22 +317,69 @@ dd_restart() {
 			kill -0 $spid 2>/dev/null || break
 			sleep 1
 		done
-		if [ "$rec" -ge $i ]; then
-			result PASS dd-restart-$i-recovered "$(grep '^ddctl: recovered' $OUT/supervise.log | tail -n 1)"
+		s=$(grep -o '^ddctl: vbd [0-9]*/51744 connected to domain [0-9]*, [0-9.]* s after' \
+			$OUT/supervise.log | sed -n "${i}p" | awk '{print $(NF - 2)}')
+		if [ "$rec" -ge $i ] && [ -n "$s" ]; then
+			echo "ddstack recovery $s" >>$OUT/recovery.txt
+			echo "ddstack supervisor $(grep '^recovery ' $OUT/supervise.log | sed -n "${i}p" | cut -d' ' -f2)" >>$OUT/recovery.txt
+			result PASS dd-restart-$i-recovered "disk back $s s after the destroy; $(grep '^ddctl: recovered' $OUT/supervise.log | tail -n 1 | cut -c8-)"
 		else
 			result FAIL dd-restart-$i-recovered "$(tail -n 4 $OUT/supervise.log | tr '\n' ' ')"
 			break
 		fi
 		check dd-restart-$i-fio client 900 bg_wait rfio 890 || break
+		[ $up = 1 ] && [ $i = 1 ] && dd_restart_upstream
 	done
 	kill $spid 2>/dev/null
 	wait $spid 2>/dev/null
-	grep -E 'recovered|is gone|could not|error' $OUT/supervise.log | head -n 12 | sed 's/^/  /'
+	grep -E 'recovered|is gone|could not|error|did not' $OUT/supervise.log | head -n 24 | sed 's/^/  /'
+	check dd-restart-writer-stop client 60 seq_stop seqw /tmp/seq.dd
+	dcheck dd-restart-no-lost-writes seq_lost ddstack /var/tmp/dd2-disk.img dd
+	check dd-restart-ext4-clean client 300 ext4_fsck /dev/xvdc /mnt/dd2
 	check dd-restart-reconnected client 30 blk_reconnected 51744 $n
-	check dd-restart-client-clean client 30 kernel_clean
-	dd_restart_refusals
-	dcheck dd-restart-detach dd2_detach
+	echo "ddstack app_errors $(grep -c '^FAIL dd-restart-[0-9]*-fio ' $OUT/results.txt)" >>$OUT/recovery.txt
+	if [ $up != 1 ]; then
+		check dd-restart-client-clean client 30 kernel_clean
+		dd_restart_refusals
+		dcheck dd-restart-detach dd2_detach
+	fi
 	xl destroy dd2 2>/dev/null
+}
+
+# What the first disruption did to the upstream xen-blkfront disk: fio's and
+# the record writer's outcome (an error, or still blocked a minute later).
+dd_restart_upstream() {
+	local out
+	if gexec client 90 bg_wait ufio 60; then
+		echo "upstream app_errors 0" >>$OUT/recovery.txt
+		info "upstream xen-blkfront: fio verify passed"
+	else
+		echo "upstream app_errors 1" >>$OUT/recovery.txt
+		echo "$GOUT" | grep -q 'still running' && echo "upstream hung 1" >>$OUT/recovery.txt
+		info "upstream xen-blkfront: $(echo "$GOUT" | tail -n 2 | tr '\n' ' ')"
+	fi
+	gexec client 30 "touch /tmp/seq.stop; cat /sys/block/xvdd/size 2>/dev/null || echo gone; wc -l </tmp/seq.up"
+	info "upstream xen-blkfront after the destroy: $(echo $GOUT)"
+	out=$(seq_lost upstream /var/tmp/dd2-up.img up)
+	info "upstream: $out"
+	grep -q "^upstream recovery" $OUT/recovery.txt || echo "upstream recovered 0" >>$OUT/recovery.txt
+}
+
+# Every record the client's writer saw acknowledged is in dom0's backing file
+# of the disk: seq_lost NAME IMAGE TAG (the count comes from the client's log
+# /tmp/seq.TAG; the writer numbers its records from 0 and stops at an error).
+seq_lost() {
+	local name=$1 img=$2 tag=$3 acked found lost
+	gexec client 30 "wc -l </tmp/seq.$tag" || { echo "$GOUT"; return 1; }
+	acked=$(echo "$GOUT" | tail -n 1 | tr -dc 0-9)
+	[ -n "$acked" ] || { echo "no count from the client: $GOUT"; return 1; }
+	found=$(grep -a -o "ddstack-seq $tag [0-9]\{8\}" $img |
+		awk -v k=$acked '{n = $3 + 0; if (n < k && !seen[n]++) c++} END {print c + 0}')
+	lost=$((acked - found))
+	echo "$name lost_writes $lost" >>$OUT/recovery.txt
+	echo "$name acked $acked" >>$OUT/recovery.txt
+	echo "$acked record(s) acknowledged, $found of them in $img, $lost lost"
+	[ $lost = 0 ] && [ $acked -gt 0 ]
 }
 
 # The client's disk from dd2, whose domain is gone by now: xl block-detach,
@@ -459,11 +577,15 @@ if dom0_up; then
 		scenario_check
 		# A test that an earlier failure kept from running counts as failed.
 		if [ "$HAS_IOMMU" = 1 ]; then
-			CHECK_TESTS+=" ddctl-refuses-with-iommu dd-restart-serve dd-restart-disk"
+			CHECK_TESTS+=" ddctl-refuses-with-iommu dd-restart-image dd-boot-debian dd-boot-minimal"
+			CHECK_TESTS+=" dd-restart-dd2-agent dd-restart-frontend"
+			CHECK_TESTS+=" dd-restart-serve dd-restart-attach dd-restart-disk dd-restart-ext4"
+			CHECK_TESTS+=" dd-restart-writer dd-restart-writer-stop dd-restart-no-lost-writes"
+			CHECK_TESTS+=" dd-restart-ext4-clean"
 			CHECK_TESTS+=" dd-restart-reconnected dd-restart-client-clean dd-restart-detach"
 			CHECK_TESTS+=" dd-restart-refuses-no-domain dd-restart-refuses-not-dd"
 			CHECK_TESTS+=" dd-restart-refuses-no-config dd-restart-bad-config dd-restart-bad-config-held"
-			for i in $(seq ${DD_RESTARTS:-3}); do
+			for i in $(seq ${DD_RESTARTS:-10}); do
 				CHECK_TESTS+=" dd-restart-$i-recovered dd-restart-$i-fio"
 			done
 		else
@@ -487,6 +609,16 @@ if dom0_up; then
 			result FAIL bench-dma "needs the machine without an IOMMU (--machine noiommu)"
 		else
 			scenario_bench_dma
+		fi ;;
+	bench-recovery)
+		# ddstack's frontend and upstream's through the same destroys of
+		# the driver domain (recovery.json)
+		if [ "$HAS_IOMMU" != 1 ]; then
+			result FAIL bench-recovery "needs the machine with an IOMMU (the driver domain dd boots with pci=)"
+		elif dd_up && serve_client; then
+			DD_RESTART_UPSTREAM=1 dd_restart
+			grep -q '^upstream ' $OUT/recovery.txt && grep -q '^ddstack recovery' $OUT/recovery.txt &&
+				result PASS bench-recovery-complete
 		fi ;;
 	*) result FAIL scenario "unknown scenario $SCENARIO" ;;
 	esac

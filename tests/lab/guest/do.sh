@@ -381,6 +381,53 @@ dd2_serve() {
 	echo "dd2 serves with $(lsmod | awk '/^dd/ {printf "%s ", $1}')"
 }
 
+# Client: a fresh ext4 on DEV, mounted on DIR: ext4_mount DEV DIR
+ext4_mount() {
+	mkfs.ext4 -q -F $1 >/tmp/mkfs.out 2>&1 || die "mkfs.ext4 $1: $(tail -n 2 /tmp/mkfs.out)"
+	mkdir -p $2
+	mount -t ext4 $1 $2 || die "mount $1 $2"
+	echo "$1 on $2: $(df -k $2 | tail -n 1)"
+}
+
+# Client: the ext4 on DEV is still mounted read-write on DIR with no error
+# logged; unmounted, e2fsck -f finds it clean: ext4_fsck DEV DIR
+ext4_fsck() {
+	grep -q "^$1 $2 ext4 rw" /proc/mounts || die "$2: $(grep " $2 " /proc/mounts || echo not mounted)"
+	! dmesg | grep -E 'EXT4-fs (error|warning)|I/O error' ||
+		die "$(dmesg | grep -m1 -E 'EXT4-fs (error|warning)|I/O error')"
+	umount $2 || die "umount $2"
+	e2fsck -f -n $1 >/tmp/fsck.out 2>&1
+	rc=$?
+	[ $rc = 0 ] || die "e2fsck rc=$rc: $(tail -n 5 /tmp/fsck.out)"
+	echo "$1 stayed mounted; e2fsck -f: $(tail -n 1 /tmp/fsck.out)"
+}
+
+# Client: numbered 4 KiB records "ddstack-seq TAG N", each written with
+# O_DIRECT and O_DSYNC at block N of TARGET; N goes to LOG once the write is
+# acknowledged. Until /tmp/seq.stop appears or a write fails:
+# seq_writer TARGET LOG TAG
+seq_writer() {
+	rm -f /tmp/seq.stop
+	: >$2
+	i=0
+	while [ ! -e /tmp/seq.stop ]; do
+		rec=$(printf 'ddstack-seq %s %08d' $3 $i)
+		{ echo "$rec"; head -c $((4095 - ${#rec})) /dev/zero; } |
+			dd of=$1 bs=4096 count=1 seek=$i iflag=fullblock oflag=direct,dsync \
+				conv=notrunc status=none || die "record $i: write failed"
+		echo $i >>$2
+		i=$((i + 1))
+	done
+	echo "$i record(s) acknowledged"
+}
+
+# Client: stop a seq_writer started with bg_start: seq_stop JOB LOG
+seq_stop() {
+	touch /tmp/seq.stop
+	bg_wait $1 50 || exit 1
+	echo "$(wc -l <$2) record(s) acknowledged"
+}
+
 # Client: the state of a ddblkfront disk (connected, held, ...): blk_state VDEV STATE
 blk_state() {
 	wait_for "[ \"\$(cat /sys/bus/xen/devices/vbd-$1/statistics/state)\" = $2 ]" 20 ||
@@ -483,13 +530,15 @@ blk_read() {
 
 # fio write then verify with crc32c: fio_verify DEV rw(randwrite|write) SIZE
 fio_verify() {
+	fo=/tmp/fio$(echo $1 | tr / _).out	# one per target: two may run at once
 	fio --name=verify-$2 --filename=$1 --direct=1 --ioengine=libaio --iodepth=8 \
 		--rw=$2 --bs=4k --bsrange=4k-128k --size=$3 --verify=crc32c --do_verify=1 \
-		--verify_fatal=1 --randrepeat=0 --output-format=normal >/tmp/fio.out 2>&1
+		--verify_fatal=1 --randrepeat=0 --loops=${4:-1} --output-format=normal \
+		>$fo 2>&1
 	rc=$?
-	grep -E 'err=|WRITE:|READ:|verify' /tmp/fio.out | head -12
-	[ $rc -eq 0 ] || die "fio rc=$rc $(tail -5 /tmp/fio.out)"
-	grep -q 'err= 0' /tmp/fio.out || die "fio reported an error"
+	grep -E 'err=|WRITE:|READ:|verify' $fo | head -12
+	[ $rc -eq 0 ] || die "fio rc=$rc $(tail -5 $fo)"
+	grep -q 'err= 0' $fo || die "fio reported an error"
 }
 
 # One fio figure, printed as key=value: fio_bench DEV TEST SECONDS
