@@ -200,6 +200,55 @@ def t_missing_figures():
         raise AssertionError("an empty run produced a benchmark file")
 
 
+RECOVERY_TXT = """image_kb 28636
+boot debian 38.9
+boot minimal 25.0
+upstream app_errors 1
+upstream hung 1
+upstream lost_writes 0
+upstream acked 40
+upstream recovered 0
+ddstack recovery 39.4
+ddstack supervisor 39.5
+ddstack recovery 34.9
+ddstack supervisor 34.9
+ddstack recovery 42.0
+ddstack supervisor 60.1
+ddstack lost_writes 0
+ddstack acked 1187
+ddstack app_errors 0
+"""
+
+
+def t_recovery_json():
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "recovery.txt"), "w") as f:
+            f.write(RECOVERY_TXT)
+        doc = benchlib.build_recovery(tmp)
+        d, u = doc["ddstack"], doc["upstream"]
+        assert d["recoveries"] == [39.4, 34.9, 42.0], d
+        assert d["median_s"] == 39.4 and d["disruptions"] == 3, d
+        assert d["lost_writes"] == 0 and d["app_errors"] == 0 and d["acked"] == 1187, d
+        assert u["recoveries"] == [] and u["median_s"] is None, u
+        assert u["app_errors"] == 1 and u["hung"] == 1 and u["disruptions"] == 1, u
+        assert doc["dd_boot"] == {"debian_s": 38.9, "minimal_s": 25.0}, doc
+        assert doc["dd_image_kb"] == 28636, doc
+        path = benchlib.write_bench("recovery", tmp, os.path.join(tmp, "bench"))
+        table = benchlib.recovery_table(path)
+        assert "upstream" in table and "39.4" in table, table
+
+
+def t_recovery_without_upstream():
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "recovery.txt"), "w") as f:
+            f.write("\n".join(l for l in RECOVERY_TXT.splitlines() if not l.startswith("upstream")))
+        try:
+            benchlib.build_recovery(tmp)
+        except ValueError:
+            return
+        raise AssertionError("a recovery file without the upstream side")
+
+
 for n, f in sorted(globals().items()):
     if n.startswith("t_") and callable(f):
         case(n[2:].replace("_", "-"), f)
