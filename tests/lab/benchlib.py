@@ -281,16 +281,21 @@ def build_dma(outdir):
     return doc
 
 
-def dma_table(path):
-    """The pool against swiotlb-xen, as text."""
+def _text_table(path, head, keys, line):
+    """A bench file as text: head, then line(key, doc[key]) for each key."""
     with open(path) as f:
         doc = json.load(f)
-    out = ["%-8s %10s %10s %7s %10s %10s" % ("dma", "nvme MB/s", "nic MB/s", "cpu %",
-                                            "direct", "bounced")]
-    for mode in ("swiotlb", "pool"):
-        r = doc[mode]
-        out.append("%-8s %10.1f %10.1f %7.1f %10d %10d" % (mode, r["mbps_nvme"], r["mbps_nic"],
-                                                         r["cpu"], r["direct"], r["bounced"]))
+    return doc, [head] + [line(k, doc[k]) for k in keys]
+
+
+def dma_table(path):
+    """The pool against swiotlb-xen, as text."""
+    _, out = _text_table(
+        path, "%-8s %10s %10s %7s %10s %10s" % ("dma", "nvme MB/s", "nic MB/s", "cpu %",
+                                               "direct", "bounced"),
+        ("swiotlb", "pool"),
+        lambda mode, r: "%-8s %10.1f %10.1f %7.1f %10d %10d" % (
+            mode, r["mbps_nvme"], r["mbps_nic"], r["cpu"], r["direct"], r["bounced"]))
     return "\n".join(out)
 
 
@@ -339,15 +344,14 @@ def build_recovery(outdir):
 
 def recovery_table(path):
     """recovery.json as text."""
-    with open(path) as f:
-        doc = json.load(f)
-    out = ["%-9s %11s %9s %11s %10s %6s" % ("frontend", "disruptions", "median s", "lost writes",
-                                           "app errors", "hung")]
-    for side in ("ddstack", "upstream"):
-        r = doc[side]
+    def line(side, r):
         med = "-" if r["median_s"] is None else "%.1f" % r["median_s"]
-        out.append("%-9s %11d %9s %11s %10s %6s" % (side, r["disruptions"], med, r["lost_writes"],
-                                                  r["app_errors"], r.get("hung", 0)))
+        return "%-9s %11d %9s %11s %10s %6s" % (side, r["disruptions"], med, r["lost_writes"],
+                                              r["app_errors"], r.get("hung", 0))
+    doc, out = _text_table(
+        path, "%-9s %11s %9s %11s %10s %6s" % ("frontend", "disruptions", "median s",
+                                              "lost writes", "app errors", "hung"),
+        ("ddstack", "upstream"), line)
     out.append("driver domain boot (xl create to ready): %s; minimal image %s KiB" % (
         ", ".join("%s %.1f s" % (k[:-2], v) for k, v in sorted(doc["dd_boot"].items())),
         doc["dd_image_kb"]))
