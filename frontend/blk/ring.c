@@ -436,18 +436,26 @@ void ddbf_complete_rq(struct request *rq)
 	blk_mq_end_request(rq, d->status);
 }
 
-static void ddbf_finish(struct ddbf_ring *ring, unsigned int id, blk_status_t st)
+/* Slot id is free again (ring->lock held): its request, for the caller to end or requeue. */
+static struct request *ddbf_slot_put(struct ddbf_ring *ring, unsigned int id)
 {
 	struct ddbf_shadow *sh = &ring->shadow[id];
 	struct request *rq = sh->rq;
-	struct ddbf_rq *d = blk_mq_rq_to_pdu(rq);
 
-	if (st)
-		ring->st.errors++;
 	ring->inflight[id].busy = 0;
 	sh->rq = NULL;
 	sh->next_free = ring->free_head;
 	ring->free_head = id;
+	return rq;
+}
+
+static void ddbf_finish(struct ddbf_ring *ring, unsigned int id, blk_status_t st)
+{
+	struct request *rq = ddbf_slot_put(ring, id);
+	struct ddbf_rq *d = blk_mq_rq_to_pdu(rq);
+
+	if (st)
+		ring->st.errors++;
 	d->status = st;
 	blk_mq_complete_request(rq);
 }
@@ -619,7 +627,6 @@ void ddbf_ring_drain(struct ddbf_ring *ring)
  */
 unsigned int ddbf_ring_hold(struct ddbf_ring *ring)
 {
-	struct ddbf_shadow *sh;
 	unsigned int id, n = 0, mapped = 0;
 	unsigned long flags;
 
@@ -631,14 +638,9 @@ unsigned int ddbf_ring_hold(struct ddbf_ring *ring)
 	for (id = 0; id < ring->size; id++) {
 		if (!ring->inflight[id].busy)
 			continue;
-		sh = &ring->shadow[id];
-		if (!ddbf_release(ring, sh, false))
+		if (!ddbf_release(ring, &ring->shadow[id], false))
 			mapped++;
-		ring->inflight[id].busy = 0;
-		blk_mq_requeue_request(sh->rq, false);
-		sh->rq = NULL;
-		sh->next_free = ring->free_head;
-		ring->free_head = id;
+		blk_mq_requeue_request(ddbf_slot_put(ring, id), false);
 		n++;
 	}
 	spin_unlock_irqrestore(&ring->lock, flags);

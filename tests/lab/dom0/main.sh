@@ -266,7 +266,8 @@ dd_boot_times() {
 # bench-recovery) an upstream xen-blkfront disk from dd2 goes through the first
 # disruption too, for build/bench/recovery.json.
 dd_restart() {
-	local i n=${DD_RESTARTS:-10} up=${DD_RESTART_UPSTREAM:-0} spid old rec t rw s
+	local i n=${DD_RESTARTS:-10} up=${DD_RESTART_UPSTREAM:-0} spid old rec t rw s started
+	local again=$((n / 2))
 	want dd-restart || return 0
 	xl domid hostile >/dev/null 2>&1 && xl destroy hostile
 	: >$OUT/recovery.txt
@@ -306,7 +307,12 @@ dd_restart() {
 		sleep $((3 + RANDOM % 12))
 		step "dom0: dd-restart-$i: xl destroy dd2"
 		old=$(xl domid dd2)
+		started=$(grep -c ' started as domain ' $OUT/supervise.log)
 		xl destroy dd2
+		if [ $i = $again ]; then
+			dcheck dd-restart-dies-again dd_die_again $started || break
+			old=$(cat /tmp/dd-again.id)
+		fi
 		dcheck dd-restart-$i-new gnew dd2 $old 240 &&
 		check dd-restart-$i-serve dd2 60 dd2_serve || break
 		step "dom0: dd-restart-$i: ddctl supervise points the client at the new dd2"
@@ -327,6 +333,7 @@ dd_restart() {
 			result FAIL dd-restart-$i-recovered "$(tail -n 4 $OUT/supervise.log | tr '\n' ' ')"
 			break
 		fi
+		[ $i = $again ] && dcheck dd-restart-dies-again-recovered dd_again_recovered $old
 		check dd-restart-$i-fio client 900 bg_wait rfio 890 || break
 		[ $up = 1 ] && [ $i = 1 ] && dd_restart_upstream
 	done
@@ -344,6 +351,37 @@ dd_restart() {
 		dcheck dd-restart-detach dd2_detach
 	fi
 	xl destroy dd2 2>/dev/null
+}
+
+# The restarted domain dies too, before it is ready: it is destroyed as soon
+# as ddctl supervise has created it (STARTED: the supervisor's count of
+# domains started before). The supervisor must try again after its backoff.
+# The domain destroyed goes to /tmp/dd-again.id.
+dd_die_again() {
+	local started=$1 end=$(($(date +%s) + 120)) d
+	while [ $(date +%s) -lt $end ]; do
+		if [ $(grep -c ' started as domain ' $OUT/supervise.log) -gt $started ]; then
+			d=$(grep -o ' started as domain [0-9]*' $OUT/supervise.log | tail -n 1 | awk '{print $4}')
+			xl destroy $d || { echo "xl destroy $d failed"; return 1; }
+			echo $d >/tmp/dd-again.id
+			echo "destroyed the restarted dd2 (domain $d) during its boot"
+			return 0
+		fi
+		sleep 0.3
+	done
+	echo "ddctl supervise started no new dd2 in 120 s: $(tail -n 3 $OUT/supervise.log)"
+	return 1
+}
+
+# The supervisor saw the restarted domain (ID) die and recovered with its
+# next attempt: dd_again_recovered ID
+dd_again_recovered() {
+	local l
+	l=$(grep -E "attempt 1 of [0-9]+ failed: .*domain $1 " $OUT/supervise.log | tail -n 1)
+	[ -n "$l" ] || { echo "no failed attempt for domain $1: $(tail -n 6 $OUT/supervise.log)"; return 1; }
+	grep '^ddctl: recovered' $OUT/supervise.log | tail -n 1 | grep -q 'attempt 2$' ||
+		{ echo "not recovered at attempt 2: $(grep '^ddctl: recovered' $OUT/supervise.log | tail -n 1)"; return 1; }
+	echo "${l#ddctl: }; then $(grep '^ddctl: recovered' $OUT/supervise.log | tail -n 1 | cut -c8-)"
 }
 
 # What the first disruption did to the upstream xen-blkfront disk: fio's and
@@ -581,7 +619,7 @@ if dom0_up; then
 			CHECK_TESTS+=" dd-restart-dd2-agent dd-restart-frontend"
 			CHECK_TESTS+=" dd-restart-serve dd-restart-attach dd-restart-disk dd-restart-ext4"
 			CHECK_TESTS+=" dd-restart-writer dd-restart-writer-stop dd-restart-no-lost-writes"
-			CHECK_TESTS+=" dd-restart-ext4-clean"
+			CHECK_TESTS+=" dd-restart-ext4-clean dd-restart-dies-again dd-restart-dies-again-recovered"
 			CHECK_TESTS+=" dd-restart-reconnected dd-restart-client-clean dd-restart-detach"
 			CHECK_TESTS+=" dd-restart-refuses-no-domain dd-restart-refuses-not-dd"
 			CHECK_TESTS+=" dd-restart-refuses-no-config dd-restart-bad-config dd-restart-bad-config-held"
