@@ -280,7 +280,7 @@ dd_restart() {
 		xl destroy dd2 2>/dev/null
 	fi
 	step "dd2: xl create (minimal image)"
-	dcheck dd-boot-minimal dd_boot_time /lab/tests/lab/xl/dd2.cfg minimal &&
+	dcheck dd-restart-boot-minimal dd_boot_time /lab/tests/lab/xl/dd2.cfg minimal &&
 	dcheck dd-restart-dd2-agent gnew dd2 none 120 || return
 	want dd-boot && info "driver domain boot, xl create to ready: $(dd_boot_times)"
 	check dd-restart-serve dd2 60 dd2_serve || return
@@ -615,7 +615,7 @@ if dom0_up; then
 		scenario_check
 		# A test that an earlier failure kept from running counts as failed.
 		if [ "$HAS_IOMMU" = 1 ]; then
-			CHECK_TESTS+=" ddctl-refuses-with-iommu dd-restart-image dd-boot-debian dd-boot-minimal"
+			CHECK_TESTS+=" ddctl-refuses-with-iommu dd-restart-image dd-boot-debian dd-restart-boot-minimal"
 			CHECK_TESTS+=" dd-restart-dd2-agent dd-restart-frontend"
 			CHECK_TESTS+=" dd-restart-serve dd-restart-attach dd-restart-disk dd-restart-ext4"
 			CHECK_TESTS+=" dd-restart-writer dd-restart-writer-stop dd-restart-no-lost-writes"
