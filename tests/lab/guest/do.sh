@@ -386,6 +386,7 @@ ext4_mount() {
 	mkfs.ext4 -q -F $1 >/tmp/mkfs.out 2>&1 || die "mkfs.ext4 $1: $(tail -n 2 /tmp/mkfs.out)"
 	mkdir -p $2
 	mount -t ext4 $1 $2 || die "mount $1 $2"
+	log_mark /tmp/ext4.mark	# ext4_fsck looks at the log from here on
 	echo "$1 on $2: $(df -k $2 | tail -n 1)"
 }
 
@@ -393,8 +394,10 @@ ext4_mount() {
 # logged; unmounted, e2fsck -f finds it clean: ext4_fsck DEV DIR
 ext4_fsck() {
 	grep -q "^$1 $2 ext4 rw" /proc/mounts || die "$2: $(grep " $2 " /proc/mounts || echo not mounted)"
-	! dmesg | grep -E 'EXT4-fs (error|warning)|I/O error' ||
-		die "$(dmesg | grep -m1 -E 'EXT4-fs (error|warning)|I/O error')"
+	# this disk's errors since ext4_mount only: other tests break other
+	# disks, some of the same name, on purpose
+	bad="EXT4-fs (error|warning) \\(device ${1#/dev/}\\)|I/O error(,| on) dev ${1#/dev/}[,: ]"
+	! log_since /tmp/ext4.mark | grep -E "$bad" || die "$(log_since /tmp/ext4.mark | grep -m1 -E "$bad")"
 	umount $2 || die "umount $2"
 	e2fsck -f -n $1 >/tmp/fsck.out 2>&1
 	rc=$?
@@ -488,8 +491,16 @@ client_disk_gone() {
 # Only the lines after /tmp/kernel_log.mark count (see kernel_log_mark).
 KTROUBLE='BUG:|Oops|WARNING: CPU|general protection|Call Trace|soft lockup|hung_task|Kernel panic'
 kernel_log() {
-	m=$(cat /tmp/kernel_log.mark 2>/dev/null || echo -1)
+	log_since /tmp/kernel_log.mark
+}
+
+# The kernel log after the time noted in FILE (by log_mark FILE): log_since FILE
+log_since() {
+	m=$(cat $1 2>/dev/null || echo -1)
 	dmesg | awk -F']' -v m="$m" '{t = substr($1, index($1, "[") + 1) + 0; if (t > m) print}'
+}
+log_mark() {
+	dmesg | tail -n 1 | awk -F']' '{print substr($1, index($1, "[") + 1) + 0}' >$1
 }
 kernel_clean() {
 	if kernel_log | grep -E "$KTROUBLE"; then
@@ -503,7 +514,7 @@ kernel_clean() {
 # with their results, not held against ddstack's).
 kernel_log_mark() {
 	kernel_log | grep -E "$KTROUBLE" | head -n 5
-	dmesg | tail -n 1 | awk -F']' '{print substr($1, index($1, "[") + 1) + 0}' >/tmp/kernel_log.mark
+	log_mark /tmp/kernel_log.mark
 	echo "kernel log marked at $(cat /tmp/kernel_log.mark) s"
 }
 
