@@ -223,7 +223,7 @@ ddos_build() {
 # image that does not say ready by itself (Debian's) gets dd2_serve from the
 # lab agent as soon as the agent runs.
 dd_boot_time() {
-	local cfg=$1 name=$2 t0 t1 dom served=0 end=$(($(date +%s) + 180))
+	local cfg=$1 name=$2 t0 t1 dom served=0 end=$(($(date +%s) + 180)) secs
 	t0=$(date +%s%N)
 	timeout 180 xl create $cfg >$OUT/xl-create-dd2.log 2>&1 ||
 		{ tail -n 5 $OUT/xl-create-dd2.log; return 1; }
@@ -241,8 +241,9 @@ dd_boot_time() {
 	t1=$(date +%s%N)
 	[ "$(xenstore-read /local/domain/$dom/data/ddstack-ready 2>/dev/null)" = 1 ] ||
 		{ echo "$name: dd2 not ready after 180 s"; return 1; }
-	echo "boot $name $(((t1 - t0) / 1000000))" | awk '{printf "boot %s %.1f\n", $2, $3 / 1000}' >>$OUT/recovery.txt
-	echo "$name: $(tail -n 1 $OUT/recovery.txt | cut -d' ' -f3) s from xl create to data/ddstack-ready"
+	secs=$(awk -v ms=$(((t1 - t0) / 1000000)) 'BEGIN {printf "%.1f", ms / 1000}')
+	echo "boot $name $secs" >>$OUT/recovery.txt
+	echo "$name: $secs s from xl create to data/ddstack-ready"
 }
 
 # The two boot times side by side: dd_boot_times
@@ -376,12 +377,12 @@ dd_die_again() {
 # The supervisor saw the restarted domain (ID) die and recovered with its
 # next attempt: dd_again_recovered ID
 dd_again_recovered() {
-	local l
+	local l r
 	l=$(grep -E "attempt 1 of [0-9]+ failed: .*domain $1 " $OUT/supervise.log | tail -n 1)
 	[ -n "$l" ] || { echo "no failed attempt for domain $1: $(tail -n 6 $OUT/supervise.log)"; return 1; }
-	grep '^ddctl: recovered' $OUT/supervise.log | tail -n 1 | grep -q 'attempt 2$' ||
-		{ echo "not recovered at attempt 2: $(grep '^ddctl: recovered' $OUT/supervise.log | tail -n 1)"; return 1; }
-	echo "${l#ddctl: }; then $(grep '^ddctl: recovered' $OUT/supervise.log | tail -n 1 | cut -c8-)"
+	r=$(grep '^ddctl: recovered' $OUT/supervise.log | tail -n 1)
+	[[ "$r" == *"attempt 2" ]] || { echo "not recovered at attempt 2: $r"; return 1; }
+	echo "${l#ddctl: }; then ${r#ddctl: }"
 }
 
 # What the first disruption did to the upstream xen-blkfront disk: fio's and
@@ -396,8 +397,8 @@ dd_restart_upstream() {
 		echo "$GOUT" | grep -q 'still running' && echo "upstream hung 1" >>$OUT/recovery.txt
 		info "upstream xen-blkfront: $(echo "$GOUT" | tail -n 2 | tr '\n' ' ')"
 	fi
-	gexec client 30 "touch /tmp/seq.stop; cat /sys/block/xvdd/size 2>/dev/null || echo gone; wc -l </tmp/seq.up"
-	info "upstream xen-blkfront after the destroy: $(echo $GOUT)"
+	gexec client 30 "touch /tmp/seq.stop; cat /sys/block/xvdd/size 2>/dev/null || echo gone"
+	info "upstream xen-blkfront after the destroy: xvdd size $(echo $GOUT)"
 	out=$(seq_lost upstream /var/tmp/dd2-up.img up)
 	info "upstream: $out"
 	grep -q "^upstream recovery" $OUT/recovery.txt || echo "upstream recovered 0" >>$OUT/recovery.txt

@@ -539,7 +539,8 @@ blk_read() {
 	dd if=$1 bs=1M skip=$2 count=$3 iflag=direct status=none | sha256sum
 }
 
-# fio write then verify with crc32c: fio_verify DEV rw(randwrite|write) SIZE
+# fio write then verify with crc32c, LOOPS times (1):
+# fio_verify DEV rw(randwrite|write) SIZE [LOOPS]
 fio_verify() {
 	fo=/tmp/fio$(echo $1 | tr / _).out	# one per target: two may run at once
 	fio --name=verify-$2 --filename=$1 --direct=1 --ioengine=libaio --iodepth=8 \
