@@ -60,7 +60,6 @@
 #define SECTORS		131072ULL	/* a 64 MiB disk */
 #define SECT_SIZE	512
 #define SECTS_PER_PAGE	(XSB_PAGE / SECT_SIZE)
-#define SCAN_MS		100		/* frontend states, idle rings */
 #define STEP_MS		5000		/* for the frontend to follow a state */
 #define ATTACK_MS	30000		/* after connecting, for the request to attack */
 #define STORM_NOTIFIES	200000
@@ -137,7 +136,6 @@ struct bdev {
 
 static struct xsback xb = { .prog = "ddblkback-hostile" };
 static struct bdev devs[XSB_MAX_DEVS];
-static unsigned int nr_devs;
 
 static void set_link(struct bdev *d, enum link l)
 {
@@ -759,127 +757,91 @@ static void storm(struct bdev *d)
 	}
 }
 
-static struct bdev *by_port(int port)
-{
-	unsigned int i;
+/* ---- what xsb_main() runs ---- */
 
-	for (i = 0; i < nr_devs; i++)
-		if (devs[i].x.port_bound && devs[i].x.port == (evtchn_port_t)port)
-			return &devs[i];
-	return NULL;
+static struct bdev *bdev(const struct xsb_dev *x)
+{
+	return XSB_OWNER(x, struct bdev, x);
 }
 
-static void on_event(int port)
+static struct xsb_dev *op_dev(unsigned int i)
 {
-	struct bdev *d = by_port(port);
+	return &devs[i].x;
+}
 
-	if (!d)
-		return;
-	d->events++;
-	service(d);
+static void op_setup(struct xsb_dev *x, unsigned int cls)
+{
+	bdev(x)->cls = (enum cls)cls;
+}
+
+static void op_offer(struct xsb_dev *x)
+{
+	offer(bdev(x));
+}
+
+static void op_step(struct xsb_dev *x)
+{
+	step(bdev(x));
+}
+
+static void op_event(struct xsb_dev *x)
+{
+	bdev(x)->events++;
+	service(bdev(x));
+}
+
+static void op_service(struct xsb_dev *x)
+{
+	service(bdev(x));
+}
+
+static bool op_storming(const struct xsb_dev *x)
+{
+	return bdev(x)->storm_on;
+}
+
+static void op_storm(struct xsb_dev *x)
+{
+	storm(bdev(x));
 }
 
 /* Connected and attacked, or failed: what --ready waits for. */
-static bool settled(const struct bdev *d)
+static bool op_settled(const struct xsb_dev *x)
 {
+	const struct bdev *d = bdev(x);
+
 	return d->x.failed || d->link == L_NONE || d->link == L_DEAD ||
 	       (d->connected_once && d->delivered);
 }
 
 /* Nothing more to do before the end of the budget (valid and event-storm serve on). */
-static bool finished(const struct bdev *d)
+static bool op_finished(const struct xsb_dev *x)
 {
-	return settled(d) && d->cls != C_VALID && d->cls != C_STORM;
+	return op_settled(x) && bdev(x)->cls != C_VALID && bdev(x)->cls != C_STORM;
 }
 
-static void run(const char *ready)
+static void op_closing(struct xsb_dev *x)
 {
-	uint64_t last = 0;
-	bool is_ready = false, rescan = true, storming;
-	unsigned int i, all_settled, all_finished;
-	int w;
+	struct bdev *d = bdev(x);
 
-	while (!xsb_over(&xb)) {
-		storming = false;
-		for (i = 0; i < nr_devs; i++)
-			storming |= devs[i].storm_on;
-		w = xsb_wait(&xb, storming ? 0 : SCAN_MS);
-		if (w < 0) {
-			fprintf(stderr, "%s: poll: %s\n", xb.prog, strerror(errno));
-			break;
-		}
-		if (w & XSB_EVTCHN) {
-			int port = xsb_pending(&xb);
-
-			if (port >= 0)
-				on_event(port);
-		}
-		if ((w & XSB_XS) && xsb_watch_drain(&xb))
-			rescan = true;
-		for (i = 0; i < nr_devs; i++)
-			if (devs[i].storm_on)
-				storm(&devs[i]);
-		if (!rescan && since(last) < SCAN_MS)
-			continue;
-		rescan = false;
-		last = xsb_now_ms();
-		all_settled = all_finished = 0;
-		for (i = 0; i < nr_devs; i++) {
-			step(&devs[i]);
-			all_settled += settled(&devs[i]);
-			all_finished += finished(&devs[i]);
-		}
-		if (ready && !is_ready && all_settled == nr_devs) {
-			is_ready = true;
-			if (!xsb_ready_file(&xb, ready))
-				printf("hostile: every device connected and attacked: %s created\n",
-				       ready);
-		}
-		if (!ready && all_finished == nr_devs)
-			break;
+	if (d->storm_on) {
+		d->storm_on = false;
+		deliver(d, false, "sent %lu notifications in %" PRIu64 " ms (cut short)",
+			d->storm_sent, since(d->storm_t0));
 	}
 }
 
-/* While closing: keep serving what still answers. */
-static void close_tick(void *arg, int port)
+static void op_closed(struct xsb_dev *x)
 {
-	unsigned int i;
+	struct bdev *d = bdev(x);
 
-	(void)arg;
-	if (port >= 0) {
-		on_event(port);
-		return;
-	}
-	for (i = 0; i < nr_devs; i++)
-		service(&devs[i]);
-}
-
-static void shutdown_all(void)
-{
-	struct xsb_dev *xd[XSB_MAX_DEVS];
-	unsigned int i;
-	struct bdev *d;
-
-	for (i = 0; i < nr_devs; i++) {
-		d = &devs[i];
-		if (d->storm_on) {
-			d->storm_on = false;
-			deliver(d, false, "sent %lu notifications in %" PRIu64 " ms (cut short)",
-				d->storm_sent, since(d->storm_t0));
-		}
-		xd[i] = &d->x;
-	}
-	xsb_close_devs(xd, nr_devs, STEP_MS, close_tick, NULL);
-	for (i = 0; i < nr_devs; i++) {
-		d = &devs[i];
-		if (d->held && xsb_unmap(&d->x, d->held, d->held_n))
-			xsb_fail(&d->x, "unmapping the %u held data page(s): %s", d->held_n,
-				 strerror(errno));
-		d->held = NULL;
-		xsb_dev_release(&d->x);
-		if (d->link != L_NONE)
-			xsb_fe_state(&d->x);
-	}
+	if (d->held && xsb_unmap(&d->x, d->held, d->held_n))
+		xsb_fail(&d->x, "unmapping the %u held data page(s): %s", d->held_n,
+			 strerror(errno));
+	d->held = NULL;
+	xsb_dev_release(&d->x);
+	if (d->link != L_NONE)
+		xsb_fe_state(&d->x);
 }
 
 /* ---- the class lines ---- */
@@ -940,8 +902,9 @@ static bool verdict(struct bdev *d, char *why, size_t size)
 	}
 }
 
-static void report(struct bdev *d)
+static void op_report(struct xsb_dev *x)
 {
+	struct bdev *d = bdev(x);
 	char why[320];
 	bool pass = verdict(d, why, sizeof(why));
 
@@ -954,51 +917,26 @@ static void report(struct bdev *d)
 
 /* ---- main ---- */
 
+static const struct xsb_tool_ops ops = {
+	.type = "vbd",
+	.class_name = class_name,
+	.nr_classes = NR_CLASSES,
+	.dev = op_dev,
+	.setup = op_setup,
+	.offer = op_offer,
+	.step = op_step,
+	.event = op_event,
+	.service = op_service,
+	.storming = op_storming,
+	.storm = op_storm,
+	.settled = op_settled,
+	.finished = op_finished,
+	.closing = op_closing,
+	.closed = op_closed,
+	.report = op_report,
+};
+
 int main(int argc, char **argv)
 {
-	struct xsb_args a;
-	unsigned int i;
-	struct bdev *d;
-	bool opened;
-	int c;
-
-	c = xsb_parse_args(&xb, &a, argc, argv, "vbd", class_name, NR_CLASSES);
-	if (c >= 0)
-		return c;
-	for (i = 0; i < a.nr; i++) {
-		devs[i].cls = (enum cls)a.cls[i];
-		devs[i].x.devid = a.devid[i];
-	}
-	nr_devs = a.nr;
-	xsb_start(&xb, a.seconds);
-
-	opened = !xsb_open(&xb);
-	if (opened)
-		printf("hostile: dom %u serves %u vbd(s) of dom %lu for up to %lu s\n", xb.self,
-		       nr_devs, a.fe, a.seconds);
-	for (i = 0; i < nr_devs; i++) {
-		d = &devs[i];
-		if (!opened) {
-			snprintf(d->x.label, sizeof(d->x.label), "%s dev %u", class_name[d->cls],
-				 d->x.devid);
-			d->x.fe_state = -1;
-			xsb_fail(&d->x, "cannot open xenstore, gntdev or evtchn");
-			continue;
-		}
-		if (xsb_dev_init(&xb, &d->x, "vbd", (unsigned int)a.fe, d->x.devid) == 0) {
-			snprintf(d->x.label, sizeof(d->x.label), "%s dev %u", class_name[d->cls],
-				 d->x.devid);
-			offer(d);
-		}
-	}
-	if (opened) {
-		run(a.ready);
-		if (xsb_stop)
-			printf("hostile: stopping on a signal\n");
-		shutdown_all();
-	}
-	for (i = 0; i < nr_devs; i++)
-		report(&devs[i]);
-	xsb_close(&xb);
-	return xsb_summary(&xb);
+	return xsb_main(&xb, &ops, argc, argv);
 }

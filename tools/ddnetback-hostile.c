@@ -80,7 +80,6 @@
 #include <xen/io/netif.h>
 #include "xsback.h"
 
-#define SCAN_MS		100		/* frontend states, idle rings, rx feeding */
 #define STEP_MS		5000		/* for the frontend to follow a state */
 #define ATTACK_MS	30000		/* after connecting, for rx requests to attack */
 #define STORM_NOTIFIES	200000
@@ -197,7 +196,6 @@ struct ndev {
 
 static struct xsback xb = { .prog = "ddnetback-hostile" };
 static struct ndev devs[XSB_MAX_DEVS];
-static unsigned int nr_devs;
 static bool stopping;			/* closing down: no more frames */
 
 static bool is_tx(enum cls c)
@@ -1025,136 +1023,132 @@ static void storm(struct ndev *d)
 	}
 }
 
-static struct ndev *by_port(int port)
+/* Our ARP request: who-has 10.77.<devid>.1 tell 10.77.<devid>.254. */
+static void make_frame(uint8_t *f, unsigned int devid)
 {
-	unsigned int i;
+	uint8_t n = devid & 0xff;
+	const uint8_t src[6] = { 0x00, 0x16, 0x3e, 0x77, 0xff, n };
 
-	for (i = 0; i < nr_devs; i++)
-		if (devs[i].x.port_bound && devs[i].x.port == (evtchn_port_t)port)
-			return &devs[i];
-	return NULL;
+	memset(f, 0, FRAME_LEN);
+	memset(f, 0xff, 6);			/* to everyone */
+	memcpy(f + 6, src, 6);
+	f[12] = 0x08;				/* ethertype ARP */
+	f[13] = 0x06;
+	f[15] = 1;				/* hardware type Ethernet */
+	f[16] = 0x08;				/* protocol type IPv4 */
+	f[18] = 6;				/* address lengths */
+	f[19] = 4;
+	f[21] = 1;				/* a request */
+	memcpy(f + 22, src, 6);			/* sender */
+	f[28] = 10;
+	f[29] = 77;
+	f[30] = n;
+	f[31] = 254;
+	f[38] = 10;				/* target; its MAC stays 0 */
+	f[39] = 77;
+	f[40] = n;
+	f[41] = 1;
 }
 
-static void on_event(int port)
-{
-	struct ndev *d = by_port(port);
+/* ---- what xsb_main() runs ---- */
 
-	if (!d)
-		return;
-	d->events++;
-	service(d);
+static struct ndev *ndev(const struct xsb_dev *x)
+{
+	return XSB_OWNER(x, struct ndev, x);
+}
+
+static struct xsb_dev *op_dev(unsigned int i)
+{
+	return &devs[i].x;
+}
+
+static void op_setup(struct xsb_dev *x, unsigned int cls)
+{
+	ndev(x)->cls = (enum cls)cls;
+	make_frame(ndev(x)->frame, x->devid);
+}
+
+static void op_offer(struct xsb_dev *x)
+{
+	offer(ndev(x));
+}
+
+static void op_step(struct xsb_dev *x)
+{
+	step(ndev(x));
+}
+
+static void op_event(struct xsb_dev *x)
+{
+	ndev(x)->events++;
+	service(ndev(x));
+}
+
+static void op_service(struct xsb_dev *x)
+{
+	service(ndev(x));
+}
+
+static bool op_storming(const struct xsb_dev *x)
+{
+	return ndev(x)->storm_on;
+}
+
+static void op_storm(struct xsb_dev *x)
+{
+	storm(ndev(x));
 }
 
 /*
  * Connected and the rx side done (or waited for ATTACK_MS), or failed: what
  * --ready waits for.  Tx classes need client traffic: connected is enough.
  */
-static bool settled(const struct ndev *d)
+static bool op_settled(const struct xsb_dev *x)
 {
+	const struct ndev *d = ndev(x);
+
 	return d->x.failed || d->link == L_NONE || d->link == L_DEAD ||
 	       (d->connected_once && (is_tx(d->cls) || d->delivered || d->waited));
 }
 
 /* Nothing more to do before the end of the budget (valid and event-storm serve on). */
-static bool finished(const struct ndev *d)
+static bool op_finished(const struct xsb_dev *x)
 {
+	const struct ndev *d = ndev(x);
+
 	if (d->x.failed || d->link == L_NONE || d->link == L_DEAD)
 		return true;
 	return d->cls != C_VALID && d->cls != C_STORM && d->connected_once && d->delivered;
 }
 
-static void run(const char *ready)
+/* From here on the frontends' packets are consumed (and answered), not fed. */
+static void op_closing(struct xsb_dev *x)
 {
-	bool is_ready = false, rescan = true, storming;
-	unsigned int i, all_settled, all_finished;
-	uint64_t last = 0;
-	int w;
-
-	while (!xsb_over(&xb)) {
-		storming = false;
-		for (i = 0; i < nr_devs; i++)
-			storming |= devs[i].storm_on;
-		w = xsb_wait(&xb, storming ? 0 : SCAN_MS);
-		if (w < 0) {
-			fprintf(stderr, "%s: poll: %s\n", xb.prog, strerror(errno));
-			break;
-		}
-		if (w & XSB_EVTCHN) {
-			int port = xsb_pending(&xb);
-
-			if (port >= 0)
-				on_event(port);
-		}
-		if ((w & XSB_XS) && xsb_watch_drain(&xb))
-			rescan = true;
-		for (i = 0; i < nr_devs; i++)
-			if (devs[i].storm_on)
-				storm(&devs[i]);
-		if (!rescan && since(last) < SCAN_MS)
-			continue;
-		rescan = false;
-		last = xsb_now_ms();
-		all_settled = all_finished = 0;
-		for (i = 0; i < nr_devs; i++) {
-			step(&devs[i]);
-			all_settled += settled(&devs[i]);
-			all_finished += finished(&devs[i]);
-		}
-		if (ready && !is_ready && all_settled == nr_devs) {
-			is_ready = true;
-			if (!xsb_ready_file(&xb, ready))
-				printf("hostile: every device connected and attacked: %s created\n",
-				       ready);
-		}
-		if (!ready && all_finished == nr_devs)
-			break;
-	}
-}
-
-/* While closing: keep consuming (and answering) what the frontends send. */
-static void close_tick(void *arg, int port)
-{
-	unsigned int i;
-
-	(void)arg;
-	if (port >= 0) {
-		on_event(port);
-		return;
-	}
-	for (i = 0; i < nr_devs; i++)
-		service(&devs[i]);
-}
-
-static void shutdown_all(void)
-{
-	struct xsb_dev *xd[XSB_MAX_DEVS];
-	unsigned int i, j;
-	struct ndev *d;
+	struct ndev *d = ndev(x);
 
 	stopping = true;
-	for (i = 0; i < nr_devs; i++) {
-		d = &devs[i];
-		if (d->storm_on) {
-			d->storm_on = false;
-			deliver(d, "sent %lu notifications in %" PRIu64 " ms (cut short)",
-				d->storm_sent, since(d->storm_t0));
-		}
-		xd[i] = &d->x;
+	if (d->storm_on) {
+		d->storm_on = false;
+		deliver(d, "sent %lu notifications in %" PRIu64 " ms (cut short)",
+			d->storm_sent, since(d->storm_t0));
 	}
-	xsb_close_devs(xd, nr_devs, STEP_MS, close_tick, NULL);
-	for (i = 0; i < nr_devs; i++) {
-		d = &devs[i];
-		for (j = 0; j < d->nhold; j++)
-			if (xsb_unmap(&d->x, d->hold[j], 1))
-				xsb_fail(&d->x, "unmapping a held rx page: %s", strerror(errno));
-		if (d->nhold)
-			xsb_note(&d->x, "%u held rx page(s) unmapped", d->nhold);
-		d->nhold = 0;
-		drop_rings(d);
-		xsb_dev_release(&d->x);
-		if (d->link != L_NONE)
-			xsb_fe_state(&d->x);
-	}
+}
+
+static void op_closed(struct xsb_dev *x)
+{
+	struct ndev *d = ndev(x);
+	unsigned int j;
+
+	for (j = 0; j < d->nhold; j++)
+		if (xsb_unmap(&d->x, d->hold[j], 1))
+			xsb_fail(&d->x, "unmapping a held rx page: %s", strerror(errno));
+	if (d->nhold)
+		xsb_note(&d->x, "%u held rx page(s) unmapped", d->nhold);
+	d->nhold = 0;
+	drop_rings(d);
+	xsb_dev_release(&d->x);
+	if (d->link != L_NONE)
+		xsb_fe_state(&d->x);
 }
 
 /* ---- the class lines ---- */
@@ -1274,8 +1268,9 @@ static bool verdict(struct ndev *d, char *why, size_t size)
 	return true;
 }
 
-static void report(struct ndev *d)
+static void op_report(struct xsb_dev *x)
 {
+	struct ndev *d = ndev(x);
 	char why[320];
 	bool pass = verdict(d, why, sizeof(why));
 
@@ -1289,79 +1284,26 @@ static void report(struct ndev *d)
 
 /* ---- main ---- */
 
-/* Our ARP request: who-has 10.77.<devid>.1 tell 10.77.<devid>.254. */
-static void make_frame(uint8_t *f, unsigned int devid)
-{
-	uint8_t n = devid & 0xff;
-	const uint8_t src[6] = { 0x00, 0x16, 0x3e, 0x77, 0xff, n };
-
-	memset(f, 0, FRAME_LEN);
-	memset(f, 0xff, 6);			/* to everyone */
-	memcpy(f + 6, src, 6);
-	f[12] = 0x08;				/* ethertype ARP */
-	f[13] = 0x06;
-	f[15] = 1;				/* hardware type Ethernet */
-	f[16] = 0x08;				/* protocol type IPv4 */
-	f[18] = 6;				/* address lengths */
-	f[19] = 4;
-	f[21] = 1;				/* a request */
-	memcpy(f + 22, src, 6);			/* sender */
-	f[28] = 10;
-	f[29] = 77;
-	f[30] = n;
-	f[31] = 254;
-	f[38] = 10;				/* target; its MAC stays 0 */
-	f[39] = 77;
-	f[40] = n;
-	f[41] = 1;
-}
+static const struct xsb_tool_ops ops = {
+	.type = "vif",
+	.class_name = class_name,
+	.nr_classes = NR_CLASSES,
+	.dev = op_dev,
+	.setup = op_setup,
+	.offer = op_offer,
+	.step = op_step,
+	.event = op_event,
+	.service = op_service,
+	.storming = op_storming,
+	.storm = op_storm,
+	.settled = op_settled,
+	.finished = op_finished,
+	.closing = op_closing,
+	.closed = op_closed,
+	.report = op_report,
+};
 
 int main(int argc, char **argv)
 {
-	struct xsb_args a;
-	unsigned int i;
-	struct ndev *d;
-	bool opened;
-	int c;
-
-	c = xsb_parse_args(&xb, &a, argc, argv, "vif", class_name, NR_CLASSES);
-	if (c >= 0)
-		return c;
-	for (i = 0; i < a.nr; i++) {
-		devs[i].cls = (enum cls)a.cls[i];
-		devs[i].x.devid = a.devid[i];
-	}
-	nr_devs = a.nr;
-	xsb_start(&xb, a.seconds);
-
-	opened = !xsb_open(&xb);
-	if (opened)
-		printf("hostile: dom %u serves %u vif(s) of dom %lu for up to %lu s\n", xb.self,
-		       nr_devs, a.fe, a.seconds);
-	for (i = 0; i < nr_devs; i++) {
-		d = &devs[i];
-		make_frame(d->frame, d->x.devid);
-		if (!opened) {
-			snprintf(d->x.label, sizeof(d->x.label), "%s dev %u", class_name[d->cls],
-				 d->x.devid);
-			d->x.fe_state = -1;
-			xsb_fail(&d->x, "cannot open xenstore, gntdev or evtchn");
-			continue;
-		}
-		if (xsb_dev_init(&xb, &d->x, "vif", (unsigned int)a.fe, d->x.devid) == 0) {
-			snprintf(d->x.label, sizeof(d->x.label), "%s dev %u", class_name[d->cls],
-				 d->x.devid);
-			offer(d);
-		}
-	}
-	if (opened) {
-		run(a.ready);
-		if (xsb_stop)
-			printf("hostile: stopping on a signal\n");
-		shutdown_all();
-	}
-	for (i = 0; i < nr_devs; i++)
-		report(&devs[i]);
-	xsb_close(&xb);
-	return xsb_summary(&xb);
+	return xsb_main(&xb, &ops, argc, argv);
 }

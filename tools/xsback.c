@@ -18,6 +18,7 @@
 #include "xsback.h"
 
 #define XSB_TICK_MS	100
+#define XSB_CLOSE_MS	5000		/* for the frontends to follow our Closing */
 
 volatile sig_atomic_t xsb_stop;
 
@@ -615,4 +616,143 @@ int xsb_parse_args(const struct xsback *b, struct xsb_args *a, int argc, char **
 		}
 	}
 	return -1;
+}
+
+/* ---- a whole tool ---- */
+
+struct xsb_tool {
+	struct xsback *b;
+	const struct xsb_tool_ops *ops;
+	unsigned int nr;
+};
+
+static void xsb_on_port(const struct xsb_tool *t, int port)
+{
+	struct xsb_dev *x;
+	unsigned int i;
+
+	for (i = 0; i < t->nr; i++) {
+		x = t->ops->dev(i);
+		if (x->port_bound && x->port == (evtchn_port_t)port) {
+			t->ops->event(x);
+			return;
+		}
+	}
+}
+
+static void xsb_run(const struct xsb_tool *t, const char *ready)
+{
+	const struct xsb_tool_ops *ops = t->ops;
+	bool is_ready = false, rescan = true, storming;
+	unsigned int i, all_settled, all_finished;
+	uint64_t last = 0;
+	int w;
+
+	while (!xsb_over(t->b)) {
+		storming = false;
+		for (i = 0; i < t->nr; i++)
+			storming |= ops->storming(ops->dev(i));
+		w = xsb_wait(t->b, storming ? 0 : XSB_TICK_MS);
+		if (w < 0) {
+			xsb_err(t->b, "poll");
+			break;
+		}
+		if (w & XSB_EVTCHN) {
+			int port = xsb_pending(t->b);
+
+			if (port >= 0)
+				xsb_on_port(t, port);
+		}
+		if ((w & XSB_XS) && xsb_watch_drain(t->b))
+			rescan = true;
+		for (i = 0; i < t->nr; i++)
+			if (ops->storming(ops->dev(i)))
+				ops->storm(ops->dev(i));
+		if (!rescan && xsb_now_ms() - last < XSB_TICK_MS)
+			continue;
+		rescan = false;
+		last = xsb_now_ms();
+		all_settled = all_finished = 0;
+		for (i = 0; i < t->nr; i++) {
+			ops->step(ops->dev(i));
+			all_settled += ops->settled(ops->dev(i));
+			all_finished += ops->finished(ops->dev(i));
+		}
+		if (ready && !is_ready && all_settled == t->nr) {
+			is_ready = true;
+			if (!xsb_ready_file(t->b, ready))
+				printf("hostile: every device connected and attacked: %s created\n",
+				       ready);
+		}
+		if (!ready && all_finished == t->nr)
+			break;
+	}
+}
+
+/* While closing: keep serving what the frontends still send. */
+static void xsb_close_tick(void *arg, int port)
+{
+	const struct xsb_tool *t = arg;
+	unsigned int i;
+
+	if (port >= 0) {
+		xsb_on_port(t, port);
+		return;
+	}
+	for (i = 0; i < t->nr; i++)
+		t->ops->service(t->ops->dev(i));
+}
+
+int xsb_main(struct xsback *b, const struct xsb_tool_ops *ops, int argc, char **argv)
+{
+	struct xsb_tool t = { .b = b, .ops = ops };
+	struct xsb_dev *xd[XSB_MAX_DEVS];
+	struct xsb_args a;
+	unsigned int i;
+	bool opened;
+	int c;
+
+	c = xsb_parse_args(b, &a, argc, argv, ops->type, ops->class_name, ops->nr_classes);
+	if (c >= 0)
+		return c;
+	t.nr = a.nr;
+	for (i = 0; i < t.nr; i++) {
+		xd[i] = ops->dev(i);
+		xd[i]->devid = a.devid[i];
+		ops->setup(xd[i], a.cls[i]);
+	}
+	xsb_start(b, a.seconds);
+
+	opened = !xsb_open(b);
+	if (opened)
+		printf("hostile: dom %u serves %u %s(s) of dom %lu for up to %lu s\n", b->self,
+		       t.nr, ops->type, a.fe, a.seconds);
+	for (i = 0; i < t.nr; i++) {
+		if (!opened) {
+			snprintf(xd[i]->label, sizeof(xd[i]->label), "%s dev %u",
+				 ops->class_name[a.cls[i]], a.devid[i]);
+			xd[i]->fe_state = -1;
+			xsb_fail(xd[i], "cannot open xenstore, gntdev or evtchn");
+			continue;
+		}
+		if (xsb_dev_init(b, xd[i], ops->type, (unsigned int)a.fe, a.devid[i]) == 0) {
+			snprintf(xd[i]->label, sizeof(xd[i]->label), "%s dev %u",
+				 ops->class_name[a.cls[i]], a.devid[i]);
+			ops->offer(xd[i]);
+		}
+	}
+	if (opened) {
+		xsb_run(&t, a.ready);
+		if (xsb_stop)
+			printf("hostile: stopping on a signal\n");
+		for (i = 0; i < t.nr; i++)
+			ops->closing(xd[i]);
+		xsb_close_devs(xd, t.nr, XSB_CLOSE_MS, xsb_close_tick, &t);
+		for (i = 0; i < t.nr; i++)
+			ops->closed(xd[i]);
+	}
+	for (i = 0; i < t.nr; i++)
+		ops->report(xd[i]);
+	xsb_close(b);
+	return xsb_summary(b);
 }

@@ -245,4 +245,44 @@ int xsb_pending(struct xsback *b);
  */
 int xsb_wait(struct xsback *b, int ms);
 
+/* ---- a whole tool: arguments, devices, the event loop, closing ---- */
+
+/* The tool's structure of type @type around @x, its xsb_dev member @member. */
+#define XSB_OWNER(x, type, member) \
+	((type *)((char *)(x) - offsetof(type, member)))
+
+/*
+ * What a backend tool does with its devices; xsb_main() does the rest.
+ * Every callback gets a device's xsb_dev, which the tool embeds in its own
+ * structure.  All are required.
+ */
+struct xsb_tool_ops {
+	const char *type;			/* "vbd", "vif" */
+	const char *const *class_name;		/* the classes --help lists */
+	unsigned int nr_classes;
+	struct xsb_dev *(*dev)(unsigned int i);	/* the i-th device's slot */
+	void (*setup)(struct xsb_dev *x, unsigned int cls);	/* before xenstore */
+	void (*offer)(struct xsb_dev *x);	/* opened: offer the backend */
+	void (*step)(struct xsb_dev *x);	/* a look at states and timers */
+	void (*event)(struct xsb_dev *x);	/* an event on the device's port */
+	void (*service)(struct xsb_dev *x);	/* serve what its rings hold */
+	bool (*storming)(const struct xsb_dev *x);	/* storm() wanted now */
+	void (*storm)(struct xsb_dev *x);	/* one chunk of an event storm */
+	bool (*settled)(const struct xsb_dev *x);	/* what --ready waits for */
+	bool (*finished)(const struct xsb_dev *x);	/* nothing more to do */
+	void (*closing)(struct xsb_dev *x);	/* before the Closing handshake */
+	void (*closed)(struct xsb_dev *x);	/* after it: let go of everything */
+	void (*report)(struct xsb_dev *x);	/* its class line and xsb_count() */
+};
+
+/*
+ * A backend tool's main(): parse the command line (xsb_parse_args()), set
+ * each device up, open Xen (a device then fails if it cannot be), offer
+ * every device, serve them until the budget is over, everything is finished
+ * or a signal came (with --ready, until the budget or a signal; the file is
+ * created once every device is settled), close them all, report each.
+ * Returns the exit code: 0 if every class passed.
+ */
+int xsb_main(struct xsback *b, const struct xsb_tool_ops *ops, int argc, char **argv);
+
 #endif
