@@ -645,6 +645,36 @@ static bool put(xs_transaction_t t, const char *dir, const char *key, const char
 	return xs_write(xs, t, path, val, strlen(val));
 }
 
+/*
+ * A vif frontend's "mtu" node belongs to its backend domain: libxl makes it
+ * so when it adds the device, and the vif-bridge hotplug script writes the
+ * bridge's MTU there.  xenstored drops the node with the old backend domain,
+ * and the new one may not create nodes in the frontend's directory: make it
+ * again for the new domain (the toolstack's value from the backend's "mtu",
+ * else Ethernet's 1500, until the script writes its own).
+ */
+static bool vif_fe_mtu(xs_transaction_t t, const struct sv_dev *d, const char *fe, int newid)
+{
+	struct xs_permissions perms[2] = {
+		{ .id = newid, .perms = XS_PERM_NONE },
+		{ .id = d->fe, .perms = XS_PERM_READ },
+	};
+	char path[PATH_LEN];
+	const char *val = "1500";
+	unsigned int i, len = 4;
+
+	for (i = 0; i < d->nkeys; i++)
+		if (!strcmp(d->keys[i].name, "mtu") && d->keys[i].len) {
+			val = d->keys[i].val;
+			len = d->keys[i].len;
+		}
+	if (!join(path, sizeof(path), fe, "mtu"))
+		return false;
+	if (!xs_exists(t, path) && !xs_write(xs, t, path, val, len))
+		return false;
+	return xs_set_permissions(xs, t, path, perms, 2);
+}
+
 /* Write the device's nodes in transaction t; false on a xenstore error. */
 static bool repoint_nodes(xs_transaction_t t, const struct sv_dev *d, int old, int newid,
 			  const char *be, const char *fe)
@@ -685,6 +715,8 @@ static bool repoint_nodes(xs_transaction_t t, const struct sv_dev *d, int old, i
 		return false;
 
 	ok &= grant_tree(t, fe, old, newid, 0);
+	if (!strcmp(d->kind, "vif"))
+		ok &= vif_fe_mtu(t, d, fe, newid);
 	ok &= put(t, fe, "backend-id", "%d", newid);
 	ok &= put(t, fe, "backend", "%s", be);
 
