@@ -306,18 +306,23 @@ RECOVERY_COUNTS = ("lost_writes", "app_errors", "acked", "hung", "recovered")
 
 def build_recovery(outdir):
     """recovery.json from out/recovery.txt, which dom0's dd_restart writes:
-    "boot NAME S", "image_kb K", and "SIDE KEY VALUE" with SIDE ddstack or
+    "boot NAME S", "image_kb K", "phase read|write" (what fio was
+    doing at each destroy), and "SIDE KEY VALUE" with SIDE ddstack or
     upstream, KEY recovery (seconds from the destroy to the disk connected
-    again, once per disruption), supervisor (ddctl supervise's whole
-    recovery), or one of RECOVERY_COUNTS."""
+    again, once per disruption), vif_recovery (the same for the NIC),
+    supervisor (ddctl supervise's whole recovery), or one of
+    RECOVERY_COUNTS."""
     sides = {}
     boot = {}
+    phases = {}
     image_kb = None
     with open(os.path.join(outdir, "recovery.txt")) as f:
         for line in f:
             w = line.split()
             if len(w) == 2 and w[0] == "image_kb":
                 image_kb = int(w[1])
+            elif len(w) == 2 and w[0] == "phase":
+                phases[w[1]] = phases.get(w[1], 0) + 1
             elif len(w) == 3 and w[0] == "boot":
                 boot[w[1] + "_s"] = float(w[2])
             elif len(w) == 3 and w[0] in ("ddstack", "upstream"):
@@ -326,6 +331,8 @@ def build_recovery(outdir):
                     r["recoveries"].append(float(w[2]))
                 elif w[1] == "supervisor":
                     r["supervisor_s"].append(float(w[2]))
+                elif w[1] == "vif_recovery":
+                    r.setdefault("vif_recoveries", []).append(float(w[2]))
                 elif w[1] in RECOVERY_COUNTS:
                     r[w[1]] = int(w[2])
     for side in ("ddstack", "upstream"):
@@ -336,6 +343,7 @@ def build_recovery(outdir):
         for k in ("lost_writes", "app_errors"):
             r.setdefault(k, None)
     sides["ddstack"]["disruptions"] = len(sides["ddstack"]["supervisor_s"])
+    sides["ddstack"]["destroyed_in_phase"] = phases
     # the upstream disk goes through the first disruption only: it never comes back
     sides["upstream"]["disruptions"] = 1
     return {"ddstack": sides["ddstack"], "upstream": sides["upstream"],

@@ -33,7 +33,7 @@ MACHINES = {
 # without an IOMMU has memory above 4 GiB, where Xen puts the driver domain,
 # so that its 32-bit DMA device (the e1000) meets what swiotlb-xen bounces.
 MACHINE_MEM = {"iommu": 3072, "noiommu": 6144}
-SCENARIO_TIMEOUT = {"check": 3000, "demo": 1200, "bench-blk": 3600, "bench-net": 3600,
+SCENARIO_TIMEOUT = {"check": 3600, "demo": 1200, "bench-blk": 3600, "bench-net": 3600,
                     "bench-dma": 2400, "bench-recovery": 3000}
 STALL_TIMEOUT = 600          # no marker at all for this long: the run is hung
 MARK = re.compile(r"@@lab (\S+)\s*(.*)")
@@ -179,7 +179,9 @@ def run(args):
             "REPS": str(args.reps), "RUNTIME": str(args.runtime),
             "HAS_IOMMU": "1" if MACHINES[args.machine][1] else "0",
             "ONLY": args.only or "",
-            "DMA_POOL": os.environ.get("LAB_DMA_POOL", "1")}
+            "DMA_POOL": os.environ.get("LAB_DMA_POOL", "1"),
+            # destroys of dd2 in a row (at least 10 for the suite; fewer for a quick try)
+            "DD_RESTARTS": os.environ.get("LAB_DD_RESTARTS", "10")}
     images = make_payload(rundir, conf)
     cmd = qemu_cmd(args, rundir, root, boot, images)
     with open(os.path.join(rundir, "qemu.cmd"), "w") as f:

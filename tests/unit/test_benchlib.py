@@ -208,10 +208,14 @@ upstream hung 1
 upstream lost_writes 0
 upstream acked 40
 upstream recovered 0
+phase write
 ddstack recovery 39.4
+ddstack vif_recovery 41.0
 ddstack supervisor 39.5
+phase read
 ddstack recovery 34.9
 ddstack supervisor 34.9
+phase write
 ddstack recovery 42.0
 ddstack supervisor 60.1
 ddstack lost_writes 0
@@ -229,6 +233,8 @@ def t_recovery_json():
         assert d["recoveries"] == [39.4, 34.9, 42.0], d
         assert d["median_s"] == 39.4 and d["disruptions"] == 3, d
         assert d["lost_writes"] == 0 and d["app_errors"] == 0 and d["acked"] == 1187, d
+        assert d["destroyed_in_phase"] == {"write": 2, "read": 1}, d
+        assert d["vif_recoveries"] == [41.0], d
         assert u["recoveries"] == [] and u["median_s"] is None, u
         assert u["app_errors"] == 1 and u["hung"] == 1 and u["disruptions"] == 1, u
         assert doc["dd_boot"] == {"debian_s": 38.9, "minimal_s": 25.0}, doc

@@ -6,6 +6,8 @@ CLIENT_MAC=00:16:3e:00:00:33	# client.cfg's vif
 DOM0_VIF_MAC=00:16:3e:00:00:44	# a client vif served by dom0's xen-netback
 PVH_MAC=00:16:3e:00:00:55
 HOSTILE_MAC=00:16:3e:00:00:66
+DD2_CLIENT_MAC=00:16:3e:00:00:77	# the client's vif from dd2 (restart tests)
+DD2_NET=10.97.0	# dom0's bridge brdd2 (.1), dd2's uplink; the client's vif .2
 DD_VIF="backend=dd bridge=br0"
 
 # net_attach GUEST MAC [SPEC]: hot-plug a vif with xl (from the driver domain by

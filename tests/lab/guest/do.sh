@@ -24,6 +24,7 @@ wait_for() {
 # The netdev of the NIC with this MAC (no udev in the lab, names are eth*).
 nic_by_mac() {
 	for n in /sys/class/net/*; do
+		[ -d $n/bridge ] && continue	# a bridge takes its first port's MAC
 		[ "$(cat $n/address 2>/dev/null)" = "$1" ] && { basename $n; return 0; }
 	done
 	return 1
@@ -228,36 +229,61 @@ dd_pool_reload() {
 		"$((reused >> 10)) KiB of it taken back 1:1; $(dmesg | grep 'dddmapool: reused' | tail -n1 | sed 's/.*dddmapool: //')"
 }
 
-# The pool runs out under load: the e1000's mappings fail (the driver sees
-# it and drops), the NVMe keeps working, nothing is corrupted, and all is
-# well once the pool has room again: dd_pool_exhaust
+# Driver domain: the whole pool held away from the devices (debugfs
+# hold_bytes) while TCP and pings run over the e1000. What must come from the
+# pool then fails, as the driver sees it: reopening the e1000 needs coherent
+# memory for its descriptor rings, so `ip link set up` fails and the pool
+# logs it, whatever the layout of the NIC's buffers (mappings that are
+# machine-contiguous under the mask go in place and need no pool). The NVMe
+# (64-bit, in place) reads back what it writes meanwhile, in 4 KiB requests
+# (no PRP list to allocate). Released, the e1000 opens and carries TCP.
 dd_pool_exhaust() {
-	local f0 f1 held out a b
-	f0=$(pool_stat map_failures)
+	local nic f0 f1 held out a b up
+	nic=$(nic_by_mac 52:54:00:00:00:01) || die "no e1000 netdev"
+	f0=$(($(pool_stat map_failures) + $(pool_stat alloc_failures)))
 	[ -e /sys/kernel/debug/dddmapool ] || mount -t debugfs none /sys/kernel/debug
 	echo $((1 << 40)) >/sys/kernel/debug/dddmapool/hold_bytes || die "hold_bytes"
 	held=$(pool_stat held_bytes)
-	[ "$(pool_stat free_bytes)" -lt 65536 ] || die "pool not exhausted: $(pool_line)"
-	# load: TCP out and in, and pings, over the e1000 on an exhausted pool
-	out=$(timeout 40 netperf -H $PEER_IP -t TCP_STREAM -l 5 -P 0 -- -o THROUGHPUT 2>&1 | tail -n1)
-	timeout 20 ping -c 20 -i 0.2 -W1 $PEER_IP >/dev/null
-	f1=$(pool_stat map_failures)
-	[ $((f1 - f0)) -gt 0 ] || die "no mapping failed with the pool held: $(pool_line)"
-	dmesg | grep -q "DMA pool exhausted" || die "no 'DMA pool exhausted' in the log"
-	# the NVMe (64-bit, in place) reads and writes what it wrote
-	head -c 8M /dev/urandom >/tmp/ex.bin
-	dd if=/tmp/ex.bin of=/dev/nvme0n1 bs=1M seek=1700 oflag=direct conv=fsync status=none ||
-		die "NVMe write with the pool exhausted"
-	a=$(sha256sum </tmp/ex.bin | cut -c1-64)
-	b=$(dd if=/dev/nvme0n1 bs=1M skip=1700 count=8 iflag=direct status=none | sha256sum | cut -c1-64)
-	[ "$a" = "$b" ] || die "NVMe data differ with the pool exhausted"
+	out=$(pool_exhausted $nic)
+	up=$?
 	echo 0 >/sys/kernel/debug/dddmapool/hold_bytes || die "release hold_bytes"
 	[ "$(pool_stat held_bytes)" = 0 ] || die "pool still held"
+	ip link set $nic up 2>/dev/null
+	[ $up = 0 ] || die "with the pool held: $out"
+	f1=$(($(pool_stat map_failures) + $(pool_stat alloc_failures)))
+	[ $((f1 - f0)) -gt 0 ] || die "no allocation or mapping failed with the pool held: $(pool_line)"
+	dmesg | grep -q "DMA pool exhausted" || die "no 'DMA pool exhausted' in the log"
 	wait_for "ping -c1 -W1 $PEER_IP >/dev/null" 60 || die "the e1000 does not recover after the pool has room"
 	b=$(timeout 60 netperf -H $PEER_IP -t TCP_STREAM -l 3 -P 0 -- -o THROUGHPUT 2>&1 | tail -n1)
 	echo "$b" | grep -qE '^[0-9.]+$' && [ "${b%.*}" -gt 0 ] || die "netperf after the release: $b"
-	echo "held $((held >> 10)) KiB: $((f1 - f0)) mappings refused (netperf: ${out:-nothing}), NVMe 8 MiB verified;" \
-		"released: $b Mb/s; $(dmesg | grep -m1 'DMA pool exhausted' | sed 's/^\[[^]]*\] //')"
+	echo "held $((held >> 10)) KiB: $((f1 - f0)) allocation(s)/mapping(s) refused; $out;" \
+		"released: $nic up, $b Mb/s; $(dmesg | grep -m1 'DMA pool exhausted' | sed 's/^\[[^]]*\] //')"
+}
+
+# The part of dd_pool_exhaust with the pool held (every step bounded in
+# time, so that the hold is always released): pool_exhausted NIC
+pool_exhausted() {
+	local n
+	[ "$(pool_stat free_bytes)" -lt 65536 ] || { echo "pool not exhausted: $(pool_line)"; return 1; }
+	n=$(timeout 40 netperf -H $PEER_IP -t TCP_STREAM -l 5 -P 0 -- -o THROUGHPUT 2>&1 | tail -n1)
+	timeout 20 ping -c 10 -i 0.2 -W1 $PEER_IP >/dev/null
+	# down gives the rings back to the pool: hold them too before reopening
+	ip link set $1 down || { echo "ip link set $1 down failed"; return 1; }
+	echo $((1 << 40)) >/sys/kernel/debug/dddmapool/hold_bytes
+	[ "$(pool_stat free_bytes)" -lt 4096 ] || { echo "pool not exhausted after the close: $(pool_line)"; return 1; }
+	if timeout 30 ip link set $1 up 2>/tmp/up.err; then
+		echo "$1 opened with the pool held: $(pool_line)"
+		return 1
+	fi
+	head -c 8M /dev/urandom >/tmp/ex.bin
+	timeout 90 dd if=/tmp/ex.bin of=/dev/nvme0n1 bs=4k seek=$((1700 * 256)) oflag=direct \
+		conv=fsync status=none || { echo "NVMe write with the pool exhausted"; return 1; }
+	a=$(sha256sum </tmp/ex.bin | cut -c1-64)
+	b=$(timeout 90 dd if=/dev/nvme0n1 bs=4k skip=$((1700 * 256)) count=2048 iflag=direct \
+		status=none | sha256sum | cut -c1-64)
+	[ "$a" = "$b" ] || { echo "NVMe data differ with the pool exhausted"; return 1; }
+	echo "netperf ${n:-nothing} Mb/s; reopening $1 refused ($(tr -d '\n' </tmp/up.err));" \
+		"NVMe 8 MiB in 4 KiB requests verified"
 }
 
 # Driver domain: the e1000 gone, or back and driven by e1000: dd_e1000_is gone|back
@@ -370,7 +396,7 @@ unload_attached() {
 # xvdb (a file in dom0) to the client.
 dd2_serve() {
 	modprobe -a xen-gntdev xen-evtchn xen-privcmd 2>/dev/null
-	dd_insmod ddcore ddblkback >/dev/null || die "ddblkback"
+	dd_insmod ddcore ddblkback ddnetback >/dev/null || die "ddblkback, ddnetback"
 	[ -b /dev/xvdb ] || die "no /dev/xvdb to serve"
 	if ! pgrep -f "xl devd" >/dev/null; then
 		setsid xl devd -F >/lab/out/devd.log 2>&1 </dev/null &
@@ -422,6 +448,117 @@ seq_writer() {
 		i=$((i + 1))
 	done
 	echo "$i record(s) acknowledged"
+}
+
+# Client: fio verify on FILE again and again, random and sequential writes in
+# turn (each run writes SIZE, then reads it back and checks every block),
+# until /tmp/fio.stop exists; stops at the first run that fails. One line a
+# run in /tmp/fio-loop.log: fio_loop FILE SIZE
+fio_loop() {
+	rm -f /tmp/fio.stop
+	: >/tmp/fio-loop.log
+	k=0
+	while [ ! -e /tmp/fio.stop ]; do
+		rw=$([ $((k % 2)) = 0 ] && echo randwrite || echo write)
+		k=$((k + 1))
+		if ! (fio_verify $1 $rw $2) >/tmp/fio-run.out 2>&1; then
+			echo "run $k $rw FAILED $(date +%s)" >>/tmp/fio-loop.log
+			cat /tmp/fio-run.out
+			die "fio verify run $k ($rw) failed"
+		fi
+		echo "run $k $rw passed $(date +%s)" >>/tmp/fio-loop.log
+	done
+	echo "$k fio verify run(s) of $2, all passed"
+}
+
+# Client: netperf TCP_STREAM runs of 5 s to HOST one after the other, 5 s
+# apart (the emulated lab's CPUs serve the restarts too), until /tmp/net.stop
+# exists; stops at the first run that fails once connected (an error, no
+# figure, or not done in 300 s). A run that took over 20 s was stalled by a
+# disruption and its TCP connections lived through it; a run that could not
+# connect (the way down) is tried again, for up to 300 s. One line a run in
+# /tmp/net-loop.log: net_loop HOST
+net_loop() {
+	rm -f /tmp/net.stop
+	: >/tmp/net-loop.log
+	k=0
+	down=
+	while [ ! -e /tmp/net.stop ]; do
+		k=$((k + 1))
+		t0=$(date +%s)
+		r=$(timeout 300 netperf -H $1 -t TCP_STREAM -l 5 -P 0 -- -o THROUGHPUT 2>&1)
+		rc=$?
+		t=$(($(date +%s) - t0))
+		r=$(echo "$r" | tail -n 1)
+		# No connection could be made (the way to HOST is down: no ARP
+		# answer): a client tries again, for up to 300 s.
+		if [ $rc != 0 ] && echo "$r" | grep -q 'could not establish the control connection'; then
+			down=${down:-$t0}
+			echo "run $k noconnect ${t}s" >>/tmp/net-loop.log
+			[ $(($(date +%s) - down)) -lt 300 ] ||
+				die "no connection to $1 for 300 s: $r"
+			sleep 2
+			continue
+		fi
+		down=
+		if [ $rc != 0 ] || ! echo "$r" | grep -qE '^[0-9.]+$'; then
+			echo "run $k FAILED rc $rc ${t}s: $r" >>/tmp/net-loop.log
+			die "netperf run $k failed (rc $rc after $t s): $r"
+		fi
+		echo "run $k passed ${t}s $r" >>/tmp/net-loop.log
+		sleep 5
+	done
+	s=$(awk '$3 == "passed" && $4 + 0 > 20' /tmp/net-loop.log | wc -l)
+	echo "$(grep -c passed /tmp/net-loop.log) netperf run(s), all passed; $s of them stalled over 20 s" \
+		"by a disruption and done; $(grep -c noconnect /tmp/net-loop.log) connection attempt(s)" \
+		"refused while the way was down, then made"
+}
+
+# Client: the netperf loop (bg job JOB) stopped after its current run, every
+# run passed, and at least one lived through a disruption: net_loop_done JOB
+net_loop_done() {
+	touch /tmp/net.stop
+	bg_wait $1 300 || exit 1
+	s=$(awk '$3 == "passed" && $4 + 0 > 20' /tmp/net-loop.log | wc -l)
+	[ "$s" -gt 0 ] || die "no netperf run was stalled by a disruption: $(tr '\n' ' ' </tmp/net-loop.log | cut -c1-300)"
+	awk '$3 == "passed" && $4 + 0 > 20 {printf "run %s %s (%s Mb/s) ", $2, $4, $5}' /tmp/net-loop.log
+	echo
+}
+
+# Client: the network through a restarted driver domain: HOST answers and
+# the netperf loop (bg job JOB) has not failed: net_resumed HOST JOB
+net_resumed() {
+	wait_for "ping -c 1 -W 1 $1 >/dev/null" 60 || die "$1 does not answer"
+	! grep -q FAILED /tmp/net-loop.log || die "$(grep FAILED /tmp/net-loop.log)"
+	[ ! -e /tmp/bg.$2.rc ] || die "the netperf loop ended: $(tail -n 3 /tmp/bg.$2.out | tr '\n' ' ')"
+	echo "$1 answers; netperf loop: $(grep -c passed /tmp/net-loop.log) run(s) passed so far"
+}
+
+# Client: stop a loop started with bg_start (fio_loop, net_loop) after its
+# current run, and wait for it: loop_stop JOB STOPFILE SECONDS
+loop_stop() {
+	touch $2
+	bg_wait $1 $3
+}
+
+# Client: what the disk is doing this second, by its sector counters: read
+# (fio's verify phase) or write: io_phase DISK
+io_phase() {
+	a=$(awk '{print $3, $7}' /sys/block/$1/stat)
+	sleep 1
+	b=$(awk '{print $3, $7}' /sys/block/$1/stat)
+	echo "$a $b" | awk '{r = $3 - $1; w = $4 - $2; print (r > w ? "read" : "write"), r, w}'
+}
+
+# Client: a disk whose backend came back completes I/O again and the fio
+# loop (bg job JOB) has not failed: io_resumed DISK JOB
+io_resumed() {
+	a=$(awk '{print $1 + $5}' /sys/block/$1/stat)
+	wait_for "[ \$(awk '{print \$1 + \$5}' /sys/block/$1/stat) -gt $a ]" 60 ||
+		die "$1 completed no request in 60 s: $(cat /sys/bus/xen/devices/vbd-*/statistics/state | tr '\n' ' ')"
+	! grep -q FAILED /tmp/fio-loop.log || die "$(grep FAILED /tmp/fio-loop.log)"
+	[ ! -e /tmp/bg.$2.rc ] || die "the fio loop ended: $(tail -n 3 /tmp/bg.$2.out | tr '\n' ' ')"
+	echo "$1 completes requests again; fio loop: $(grep -c passed /tmp/fio-loop.log) run(s) passed so far"
 }
 
 # Client: stop a seq_writer started with bg_start: seq_stop JOB LOG
