@@ -33,7 +33,7 @@ MACHINES = {
 # without an IOMMU has memory above 4 GiB, where Xen puts the driver domain,
 # so that its 32-bit DMA device (the e1000) meets what swiotlb-xen bounces.
 MACHINE_MEM = {"iommu": 3072, "noiommu": 6144}
-SCENARIO_TIMEOUT = {"check": 3600, "demo": 1200, "bench-blk": 3600, "bench-net": 3600,
+SCENARIO_TIMEOUT = {"check": 4800, "demo": 1200, "bench-blk": 3600, "bench-net": 3600,
                     "bench-dma": 2400, "bench-recovery": 3000}
 STALL_TIMEOUT = 600          # no marker at all for this long: the run is hung
 MARK = re.compile(r"@@lab (\S+)\s*(.*)")
