@@ -508,7 +508,7 @@ net_loop() {
 		echo "run $k passed ${t}s $r" >>/tmp/net-loop.log
 		sleep 5
 	done
-	s=$(awk '$3 == "passed" && $4 + 0 > 20' /tmp/net-loop.log | wc -l)
+	s=$(net_stalled | wc -l)
 	echo "$(grep -c passed /tmp/net-loop.log) netperf run(s), all passed; $s of them stalled over 20 s" \
 		"by a disruption and done; $(grep -c noconnect /tmp/net-loop.log) connection attempt(s)" \
 		"refused while the way was down, then made"
@@ -517,20 +517,31 @@ net_loop() {
 # Client: the netperf loop (bg job JOB) stopped after its current run, every
 # run passed, and at least one lived through a disruption: net_loop_done JOB
 net_loop_done() {
-	touch /tmp/net.stop
-	bg_wait $1 300 || exit 1
-	s=$(awk '$3 == "passed" && $4 + 0 > 20' /tmp/net-loop.log | wc -l)
-	[ "$s" -gt 0 ] || die "no netperf run was stalled by a disruption: $(tr '\n' ' ' </tmp/net-loop.log | cut -c1-300)"
-	awk '$3 == "passed" && $4 + 0 > 20 {printf "run %s %s (%s Mb/s) ", $2, $4, $5}' /tmp/net-loop.log
+	loop_stop $1 /tmp/net.stop 300 || exit 1
+	s=$(net_stalled)
+	[ -n "$s" ] || die "no netperf run was stalled by a disruption: $(tr '\n' ' ' </tmp/net-loop.log | cut -c1-300)"
+	echo "$s" | awk '{printf "run %s %s (%s Mb/s) ", $2, $4, $5}'
 	echo
+}
+
+# The netperf runs of net_loop that a disruption stalled over 20 s and that
+# finished: their lines of /tmp/net-loop.log
+net_stalled() {
+	awk '$3 == "passed" && $4 + 0 > 20' /tmp/net-loop.log
+}
+
+# Client: a loop started with bg_start (job JOB, its log LOG) has failed no
+# run and still runs: loop_passing JOB LOG WHAT
+loop_passing() {
+	! grep -q FAILED $2 || die "$(grep FAILED $2)"
+	[ ! -e /tmp/bg.$1.rc ] || die "the $3 loop ended: $(tail -n 3 /tmp/bg.$1.out | tr '\n' ' ')"
 }
 
 # Client: the network through a restarted driver domain: HOST answers and
 # the netperf loop (bg job JOB) has not failed: net_resumed HOST JOB
 net_resumed() {
 	wait_for "ping -c 1 -W 1 $1 >/dev/null" 60 || die "$1 does not answer"
-	! grep -q FAILED /tmp/net-loop.log || die "$(grep FAILED /tmp/net-loop.log)"
-	[ ! -e /tmp/bg.$2.rc ] || die "the netperf loop ended: $(tail -n 3 /tmp/bg.$2.out | tr '\n' ' ')"
+	loop_passing $2 /tmp/net-loop.log netperf
 	echo "$1 answers; netperf loop: $(grep -c passed /tmp/net-loop.log) run(s) passed so far"
 }
 
@@ -556,8 +567,7 @@ io_resumed() {
 	a=$(awk '{print $1 + $5}' /sys/block/$1/stat)
 	wait_for "[ \$(awk '{print \$1 + \$5}' /sys/block/$1/stat) -gt $a ]" 60 ||
 		die "$1 completed no request in 60 s: $(cat /sys/bus/xen/devices/vbd-*/statistics/state | tr '\n' ' ')"
-	! grep -q FAILED /tmp/fio-loop.log || die "$(grep FAILED /tmp/fio-loop.log)"
-	[ ! -e /tmp/bg.$2.rc ] || die "the fio loop ended: $(tail -n 3 /tmp/bg.$2.out | tr '\n' ' ')"
+	loop_passing $2 /tmp/fio-loop.log fio
 	echo "$1 completes requests again; fio loop: $(grep -c passed /tmp/fio-loop.log) run(s) passed so far"
 }
 
