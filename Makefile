@@ -18,16 +18,23 @@ CC	?= gcc
 CFLAGS	?= -O2 -g -Wall -Wextra -Werror
 TOOLS	:= tools/ddstat tools/ddctl tools/ddblk-hostile tools/ddnet-hostile \
 	   tools/ddblkback-hostile tools/ddnetback-hostile
+LABTOOLS := tests/lab/nvme-intx-clear
 
-.PHONY: all modules tools deps check unit lab demo bench-blk bench-net bench-dma bench-recovery \
+.PHONY: all modules tools labtools deps check unit lab demo bench-blk bench-net bench-dma bench-recovery \
 	clean
 
-all: modules tools
+all: modules tools labtools
 
 modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=$(W) modules
 
 tools: $(TOOLS)
+
+# the lab's own helpers (tests/lab/), copied to the guests with the lab's scripts
+labtools: $(LABTOOLS)
+
+tests/lab/nvme-intx-clear: tests/lab/nvme-intx-clear.c
+	$(CC) $(CFLAGS) -o $@ $<
 
 tools/ddstat: tools/ddstat.c
 	$(CC) $(CFLAGS) -o $@ $< -lxenctrl -lxenstore
@@ -74,4 +81,4 @@ bench-recovery: all
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
-	rm -f $(TOOLS)
+	rm -f $(TOOLS) $(LABTOOLS)

@@ -33,6 +33,11 @@ MACHINES = {
 # without an IOMMU has memory above 4 GiB, where Xen puts the driver domain,
 # so that its 32-bit DMA device (the e1000) meets what swiotlb-xen bounces.
 MACHINE_MEM = {"iommu": 3072, "noiommu": 6144}
+# The driver domain's NVMe and e1000 (run.conf's DD_PCI). On the q35 machine
+# each sits alone behind a PCIe root port, so that dom0 can reset it with a
+# secondary bus reset when a destroyed driver domain gives it back (QEMU's
+# e1000 has no reset of its own); on the other one, on the root bus.
+DD_PCI = {"iommu": "0000:01:00.0 0000:02:00.0", "noiommu": "0000:00:10.0 0000:00:11.0"}
 SCENARIO_TIMEOUT = {"check": 4800, "demo": 1200, "bench-blk": 3600, "bench-net": 3600,
                     "bench-dma": 2400, "bench-recovery": 3000}
 STALL_TIMEOUT = 600          # no marker at all for this long: the run is hung
@@ -108,10 +113,17 @@ def qemu_cmd(args, rundir, root, boot, images):
                 "-device", "virtio-blk-pci,drive=vd%d,addr=0x%x" % (i, 3 + i)]
     # The driver domain's hardware (BDFs fixed, see tests/lab/xl/dd.cfg) and the peer's NIC,
     # on one QEMU hub that reaches nothing outside this QEMU.
+    if args.machine == "iommu":
+        # root ports at 00:10.0 and 00:11.0, the firmware numbers their buses 1 and 2
+        cmd += ["-device", "pcie-root-port,id=rp1,chassis=1,addr=0x10",
+                "-device", "pcie-root-port,id=rp2,chassis=2,addr=0x11"]
+        at = ["bus=rp1,addr=0", "bus=rp2,addr=0"]
+    else:
+        at = ["addr=0x10", "addr=0x11"]
     cmd += ["-drive", "if=none,id=nv0,file=%s,format=raw,cache=none,aio=threads" % nvme,
-            "-device", "nvme,serial=ddnvme0,drive=nv0,addr=0x10",
+            "-device", "nvme,serial=ddnvme0,drive=nv0," + at[0],
             "-netdev", "hubport,id=h1,hubid=0",
-            "-device", "e1000,netdev=h1,mac=52:54:00:00:00:01,addr=0x11",
+            "-device", "e1000,netdev=h1,mac=52:54:00:00:00:01," + at[1],
             "-netdev", "hubport,id=h2,hubid=0",
             "-device", "e1000,netdev=h2,mac=52:54:00:00:00:02,addr=0x12"]
     cmd += ["-kernel", os.path.join(boot, "xen.elf"), "-append", xen_args,
@@ -178,6 +190,7 @@ def run(args):
     conf = {"SCENARIO": args.scenario, "MACHINE": args.machine,
             "REPS": str(args.reps), "RUNTIME": str(args.runtime),
             "HAS_IOMMU": "1" if MACHINES[args.machine][1] else "0",
+            "DD_PCI": DD_PCI[args.machine],
             "ONLY": args.only or "",
             "DMA_POOL": os.environ.get("LAB_DMA_POOL", "1"),
             # destroys of dd2 in a row (at least 10 for the suite; fewer for a quick try)

@@ -20,7 +20,7 @@ expect_refusal() {
 xl_refuses_pci() {
 	# the driver domain's config under another name, without its disks
 	sed -e 's/^name *=.*/name = "dd-refused"/' -e '/^disk *=/d' \
-		/lab/tests/lab/xl/dd.cfg >/tmp/dd-refused.cfg
+		$DD_CFG >/tmp/dd-refused.cfg
 	grep -q '^pci' /tmp/dd-refused.cfg || { echo "no pci= in dd.cfg"; return 1; }
 	local out rc
 	out=$(timeout 120 xl create /tmp/dd-refused.cfg 2>&1)
@@ -55,7 +55,7 @@ ddctl_refusals() {
 
 # With an IOMMU, ddctl points to xl instead.
 ddctl_refuses_iommu() {
-	expect_refusal 1 "has an IOMMU" ddctl assign dd 0000:00:10.0
+	expect_refusal 1 "has an IOMMU" ddctl assign dd ${DD_PCI%% *}
 }
 
 # The DMA-heavy workload in the driver domain under swiotlb-xen, then on the

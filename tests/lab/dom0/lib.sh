@@ -7,7 +7,8 @@ SEQ=0
 STEP=boot
 T0=$(date +%s)
 PEER_NIC=
-DD_PCI="0000:00:10.0 0000:00:11.0"	# NVMe, e1000 (fixed by tests/lab/lab.py)
+DD_PCI=${DD_PCI:-0000:00:10.0 0000:00:11.0}	# NVMe, e1000 (run.conf, from tests/lab/lab.py)
+DD_CFG=/tmp/dd.cfg	# tests/lab/xl/dd.cfg with this machine's pci=
 
 say() { echo "@@lab $*"; }
 info() { say info "$*"; }
@@ -208,6 +209,11 @@ dom0_up() {
 	# The driver domain's NVMe and e1000 go to pciback before dom0's own
 	# drivers see them, on both machines (without an IOMMU ddctl passes
 	# them on; xl cannot).
+	local bdf pci=
+	for bdf in $DD_PCI; do
+		pci+="${pci:+, }\"$bdf\""
+	done
+	sed "s/^pci *=.*/pci = [ $pci ]/" /lab/tests/lab/xl/dd.cfg >$DD_CFG
 	for bdf in $DD_PCI; do
 		if [ "$HAS_IOMMU" = 1 ]; then
 			xl pci-assignable-add $bdf || return 1

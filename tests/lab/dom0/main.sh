@@ -17,14 +17,14 @@ BLK_TESTS=${BLK_TESTS:-seqwrite seqread randread}
 # The driver domain with its native drivers, then serving with the backends.
 dd_up() {
 	if [ "$HAS_IOMMU" = 1 ]; then
-		gstart dd || { result FAIL dd-boots "$STEP"; return 1; }
+		gstart dd $DD_CFG || { result FAIL dd-boots "$STEP"; return 1; }
 		result PASS dd-boots
 		dcheck ddctl-refuses-with-iommu ddctl_refuses_iommu
 	else
 		# xl refuses pci= without an IOMMU: the driver domain starts
 		# without it, and ddctl passes the devices through, after the
 		# DMA pool is in place so that the native drivers probe on it.
-		sed '/^pci *=/d' /lab/tests/lab/xl/dd.cfg >/tmp/dd-noiommu.cfg
+		sed '/^pci *=/d' $DD_CFG >/tmp/dd-noiommu.cfg
 		dcheck xl-refuses-pci xl_refuses_pci || return 1
 		gstart dd /tmp/dd-noiommu.cfg || { result FAIL dd-boots "$STEP"; return 1; }
 		result PASS dd-boots
@@ -541,6 +541,98 @@ dd_restart_refusals() {
 	check dd-restart-bad-config-held client 30 blk_state 51744 held
 }
 
+# dom0: the CPU time each domain used in SECONDS, and the interrupts dom0
+# took: cpu_split SECONDS
+cpu_split() {
+	local a b ia ib
+	a=$(xl list | awk 'NR > 1 {print $1, $6}')
+	ia=$(awk '/pirq|PCI/ {for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i} END {print n + 0}' /proc/interrupts)
+	sleep $1
+	b=$(xl list | awk 'NR > 1 {print $1, $6}')
+	ib=$(awk '/pirq|PCI/ {for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i} END {print n + 0}' /proc/interrupts)
+	printf '%s\n%s\n' "$a" "$b" | awk '{if ($1 in t) printf "%s %.1f, ", $1, $2 - t[$1]; else t[$1] = $2}'
+	echo "dom0 device interrupts $((ib - ia))"
+}
+
+# dom0: each device given has a reset method (sysfs reset_method), which
+# pciback uses when a destroyed domain gives the device back: pci_resettable BDF...
+pci_resettable() {
+	local bdf m all=
+	for bdf in "$@"; do
+		m=$(cat /sys/bus/pci/devices/$bdf/reset_method 2>/dev/null)
+		[ -n "$m" ] || { echo "$bdf has no reset method"; return 1; }
+		all+="${all:+; }$bdf: $m"
+	done
+	echo "reset methods: $all"
+}
+
+# The lab's dd itself, which owns the NVMe and the e1000 through pci=,
+# crashes (a kernel panic) under the client's fio verify loop (on the NVMe,
+# through ddblkback) and during a run of its netperf loop (through
+# ddnetback, the bridge and the e1000). A crash, not xl destroy: xl destroy
+# first unplugs the passed-through devices from the still running domain,
+# whose native drivers then fail what they hold, and ddblkback answers
+# those requests with errors, as it must for a disk that is gone. On a crash
+# (the domain kept, on_crash = "preserve") ddctl supervise destroys it and
+# restarts it from its xl config; pciback resets the devices it got back
+# (a secondary bus reset: each sits alone behind a PCIe root port); the new
+# dd's agent loads the unmodified native drivers and ddstack's backends
+# again and says ready; the supervisor points the client's disk and vif
+# there, and the client's loops go on without an error.
+dd_hw_restart() {
+	local spid old rec t s sv
+	want dd-hw-restart || return 0
+	dcheck dd-hw-restart-resettable pci_resettable $DD_PCI || return
+	# (attached still when the run is only this test)
+	xenstore-read /local/domain/$(xl domid client)/device/vbd/51728/backend >/dev/null 2>&1 ||
+		dcheck dd-hw-restart-attach blk_attach "$(dd_disk_spec)" &&
+	check dd-hw-restart-disk client 90 client_disk xvdb 51728 ddblkfront || return
+	old=$(xl domid dd)
+	/lab/tools/ddctl supervise dd $DD_CFG --ready-timeout 400 >$OUT/supervise-dd.log 2>&1 &
+	spid=$!
+	sleep 2
+	check dd-hw-restart-fio-start client 30 bg_start hfio fio_loop /dev/xvdb 32M &&
+	check dd-hw-restart-netperf-start client 30 bg_start hnet net_loop $PEER_IP 20 ||
+		{ kill $spid; return; }
+	# in fio's run, and in a netperf run (its TCP connections must live on)
+	check dd-hw-restart-netperf-run client 100 net_run_fresh &&
+	check dd-hw-restart-panic dd 10 dd_panic || { kill $spid; return; }
+	step "dom0: dd-hw-restart: ddctl supervise restarts dd"
+	dcheck dd-hw-restart-agent gnew dd $old 300 || { kill $spid; return; }
+	# QEMU's NVMe model keeps its interrupt line held through the reset
+	# (tests/lab/nvme-intx-clear.c): lowered here, before the new dd's
+	# driver takes the device
+	dcheck dd-hw-restart-nvme-intx /lab/tests/lab/nvme-intx-clear ${DD_PCI%% *}
+	check dd-hw-restart-serve dd 300 dd_serve_again || { kill $spid; return; }
+	info "CPU seconds used in 10 s after it served: $(cpu_split 10)"
+	for t in $(seq 120); do
+		rec=$(grep -c '^recovery ' $OUT/supervise-dd.log)
+		[ "$rec" -ge 1 ] && break
+		sleep 1
+	done
+	s=$(grep -o '^ddctl: vbd [0-9]*/51728 connected to domain [0-9]*, [0-9.]* s after' \
+		$OUT/supervise-dd.log | awk '{print $(NF - 2)}')
+	sv=$(grep -o '^ddctl: vif [0-9]*/[0-9]* connected to domain [0-9]*, [0-9.]* s after' \
+		$OUT/supervise-dd.log | awk '{print $(NF - 2)}')
+	if [ "$rec" -ge 1 ] && [ -n "$s" ] && [ -n "$sv" ] &&
+	   grep -q "^ddctl: dd (domain $old) is gone (crashed)" $OUT/supervise-dd.log; then
+		result PASS dd-hw-restart-recovered "crashed; disk back $s s, vif $sv s after; $(grep '^ddctl: recovered' $OUT/supervise-dd.log | tail -n 1 | cut -c8-)"
+	else
+		result FAIL dd-hw-restart-recovered "$(tail -n 6 $OUT/supervise-dd.log | tr '\n' ' ')"
+	fi
+	check dd-hw-restart-io-resumed client 90 io_resumed xvdb hfio &&
+	check dd-hw-restart-net-resumed client 90 net_resumed $PEER_IP hnet
+	gexec client 10 "touch /tmp/net.stop"
+	check dd-hw-restart-fio-verify client 300 loop_stop hfio /tmp/fio.stop 290
+	check dd-hw-restart-netperf client 330 net_loop_done hnet
+	kill $spid 2>/dev/null
+	wait $spid 2>/dev/null
+	grep -E 'recovered|is gone|could not|error|did not' $OUT/supervise-dd.log | head -n 8 | sed 's/^/  /'
+	check dd-hw-restart-reconnected client 30 blk_reconnected 51728 1
+	check dd-hw-restart-dd-kernel-clean dd 30 kernel_clean
+	dcheck dd-hw-restart-detach blk_detach xvdb
+}
+
 # Flush honoured: data the client wrote and fsync'ed through ddstack is on the
 # disk even though the driver domain is destroyed right after the fsync. The
 # host runner compares the NVMe image itself after QEMU exits.
@@ -604,6 +696,7 @@ scenario_check() {
 		hback_net
 		pvh_client
 		dd_restart
+		dd_hw_restart
 	else
 		scenario_check_pool_paths
 	fi

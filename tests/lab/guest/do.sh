@@ -331,13 +331,19 @@ blk_backend() {
 	lsmod | grep -E 'blkback' || true
 }
 
-# Driver domain: serve clients (block backend upstream|ddstack): the NIC moves
-# into bridge br0 and xl devd runs the hotplug scripts.
+# Driver domain: serve clients (block and network backends upstream|ddstack,
+# the network's upstream by default): the NIC moves into bridge br0 and xl
+# devd runs the hotplug scripts: dd_backends BLK [NET]
 dd_backends() {
 	# loop: the block hotplug script serves files through loop devices
-	modprobe -a xen-gntdev xen-evtchn xen-privcmd xen-gntalloc bridge xen-netback loop ||
+	modprobe -a xen-gntdev xen-evtchn xen-privcmd xen-gntalloc bridge loop ||
 		die "modprobe xen"
 	blk_backend $1
+	if [ "${2:-upstream}" = upstream ]; then
+		modprobe xen-netback || die "modprobe xen-netback"
+	else
+		dd_insmod ddcore ddnetback
+	fi
 	nic=$(nic_by_mac 52:54:00:00:00:01) || die "no e1000 netdev"
 	ip addr flush dev $nic
 	ip link add br0 type bridge 2>/dev/null
@@ -348,6 +354,19 @@ dd_backends() {
 	sleep 1
 	pgrep -f "xl devd" >/dev/null || die "xl devd did not start: $(tail -5 /lab/out/devd.log)"
 	echo "backends ($1) ready, bridge br0 = $nic"
+}
+
+# Driver domain restarted by ddctl supervise: the native drivers and
+# ddstack's backends again, then data/ddstack-ready, which tells the
+# supervisor to point the clients here (what the domain's own init would do;
+# the lab's Debian driver domain has its agent do it).
+dd_serve_again() {
+	dd_native_probe
+	dd_backends ddstack ddstack
+	xenstore-write data/ddstack-ready 1 || die "xenstore-write data/ddstack-ready"
+	grep -E 'nvme|eth0|pcifront' /proc/interrupts | tr -s ' ' | cut -c1-80
+	echo "load $(cat /proc/loadavg)"
+	echo "serving again with $(lsmod | awk '/^dd/ {printf "%s ", $1}')"
 }
 
 # Client: its disk and NIC from the driver domain appear and work.
@@ -471,22 +490,23 @@ fio_loop() {
 	echo "$k fio verify run(s) of $2, all passed"
 }
 
-# Client: netperf TCP_STREAM runs of 5 s to HOST one after the other, 5 s
-# apart (the emulated lab's CPUs serve the restarts too), until /tmp/net.stop
-# exists; stops at the first run that fails once connected (an error, no
-# figure, or not done in 300 s). A run that took over 20 s was stalled by a
-# disruption and its TCP connections lived through it; a run that could not
-# connect (the way down) is tried again, for up to 300 s. One line a run in
-# /tmp/net-loop.log: net_loop HOST
+# Client: netperf TCP_STREAM runs of LEN s (5 by default) to HOST one after
+# the other, 5 s apart (the emulated lab's CPUs serve the restarts too), until
+# /tmp/net.stop exists; stops at the first run that fails once connected (an
+# error, no figure, or not done in 300 s). A run that took over LEN + 15 s
+# was stalled by a disruption and its TCP connections lived through it; a
+# run that could not connect (the way down) is tried again, for up to 300 s.
+# One line a run in /tmp/net-loop.log: net_loop HOST [LEN]
 net_loop() {
 	rm -f /tmp/net.stop
 	: >/tmp/net-loop.log
+	echo ${2:-5} >/tmp/net-loop.len
 	k=0
 	down=
 	while [ ! -e /tmp/net.stop ]; do
 		k=$((k + 1))
 		t0=$(date +%s)
-		r=$(timeout 300 netperf -H $1 -t TCP_STREAM -l 5 -P 0 -- -o THROUGHPUT 2>&1)
+		r=$(timeout 300 netperf -H $1 -t TCP_STREAM -l ${2:-5} -P 0 -- -o THROUGHPUT 2>&1)
 		rc=$?
 		t=$(($(date +%s) - t0))
 		r=$(echo "$r" | tail -n 1)
@@ -509,7 +529,7 @@ net_loop() {
 		sleep 5
 	done
 	s=$(net_stalled | wc -l)
-	echo "$(grep -c passed /tmp/net-loop.log) netperf run(s), all passed; $s of them stalled over 20 s" \
+	echo "$(grep -c passed /tmp/net-loop.log) netperf run(s), all passed; $s of them stalled" \
 		"by a disruption and done; $(grep -c noconnect /tmp/net-loop.log) connection attempt(s)" \
 		"refused while the way was down, then made"
 }
@@ -524,10 +544,25 @@ net_loop_done() {
 	echo
 }
 
-# The netperf runs of net_loop that a disruption stalled over 20 s and that
-# finished: their lines of /tmp/net-loop.log
+# The netperf runs of net_loop that a disruption stalled (over their length
+# + 15 s) and that finished: their lines of /tmp/net-loop.log
 net_stalled() {
-	awk '$3 == "passed" && $4 + 0 > 20' /tmp/net-loop.log
+	awk -v lim=$(($(cat /tmp/net-loop.len) + 15)) '$3 == "passed" && $4 + 0 > lim' /tmp/net-loop.log
+}
+
+# Client: a new run of net_loop has just started: net_run_fresh
+net_run_fresh() {
+	n=$(wc -l </tmp/net-loop.log)
+	wait_for "[ \$(wc -l </tmp/net-loop.log) -gt $n ] && pgrep -x netperf >/dev/null" 90 ||
+		die "no new netperf run in 90 s: $(tail -n 2 /tmp/net-loop.log | tr '\n' ' ')"
+	echo "netperf run $(($(wc -l </tmp/net-loop.log) + 1)) started"
+}
+
+# Driver domain: its kernel panics a second from now (the agent answers
+# first): what a driver that fails does to its domain
+dd_panic() {
+	setsid sh -c 'sleep 1; echo c >/proc/sysrq-trigger' </dev/null >/dev/null 2>&1 &
+	echo "$(hostname): kernel panic in 1 s"
 }
 
 # Client: a loop started with bg_start (job JOB, its log LOG) has failed no
@@ -567,6 +602,10 @@ io_resumed() {
 	a=$(awk '{print $1 + $5}' /sys/block/$1/stat)
 	wait_for "[ \$(awk '{print \$1 + \$5}' /sys/block/$1/stat) -gt $a ]" 60 ||
 		die "$1 completed no request in 60 s: $(cat /sys/bus/xen/devices/vbd-*/statistics/state | tr '\n' ' ')"
+	# (a completion may be an error: ddblkfront fails what it held too long)
+	for e in /sys/bus/xen/devices/vbd-*/statistics/errors; do
+		[ -e $e ] && [ "$(cat $e)" != 0 ] && die "${e%/statistics/*}: $(cat $e) request(s) failed"
+	done
 	loop_passing $2 /tmp/fio-loop.log fio
 	echo "$1 completes requests again; fio loop: $(grep -c passed /tmp/fio-loop.log) run(s) passed so far"
 }
