@@ -796,12 +796,9 @@ if dom0_up; then
 			CHECK_TESTS+=" dd-restart-reconnected dd-restart-client-clean dd-restart-detach"
 			CHECK_TESTS+=" dd-restart-refuses-no-domain dd-restart-refuses-not-dd"
 			CHECK_TESTS+=" dd-restart-refuses-no-config dd-restart-bad-config dd-restart-bad-config-held"
-			CHECK_TESTS+=" dd-hw-restart-resettable dd-hw-restart-disk dd-hw-restart-fio-start"
-			CHECK_TESTS+=" dd-hw-restart-netperf-start dd-hw-restart-netperf-run dd-hw-restart-panic"
-			CHECK_TESTS+=" dd-hw-restart-agent dd-hw-restart-nvme-intx dd-hw-restart-serve"
-			CHECK_TESTS+=" dd-hw-restart-recovered dd-hw-restart-io-resumed dd-hw-restart-net-resumed"
-			CHECK_TESTS+=" dd-hw-restart-fio-verify dd-hw-restart-netperf dd-hw-restart-reconnected"
-			CHECK_TESTS+=" dd-hw-restart-dd-kernel-clean dd-hw-restart-detach"
+			CHECK_TESTS+=$(printf ' dd-hw-restart-%s' resettable disk fio-start netperf-start \
+				netperf-run panic agent nvme-intx serve recovered io-resumed net-resumed \
+				fio-verify netperf reconnected dd-kernel-clean detach)
 			for i in $(seq ${DD_RESTARTS:-10}); do
 				CHECK_TESTS+=" dd-restart-$i-recovered dd-restart-$i-io-resumed"
 				[ "${DD_RESTART_NET:-1}" = 1 ] && CHECK_TESTS+=" dd-restart-$i-net-resumed"
