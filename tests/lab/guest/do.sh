@@ -550,19 +550,18 @@ net_stalled() {
 	awk -v lim=$(($(cat /tmp/net-loop.len) + 15)) '$3 == "passed" && $4 + 0 > lim' /tmp/net-loop.log
 }
 
-# Client: a new run of net_loop has just started: net_run_fresh
-net_run_fresh() {
-	n=$(wc -l </tmp/net-loop.log)
-	wait_for "[ \$(wc -l </tmp/net-loop.log) -gt $n ] && pgrep -x netperf >/dev/null" 90 ||
-		die "no new netperf run in 90 s: $(tail -n 2 /tmp/net-loop.log | tr '\n' ' ')"
-	echo "netperf run $(($(wc -l </tmp/net-loop.log) + 1)) started"
+# Client: a netperf run of net_loop is going on: net_running
+net_running() {
+	wait_for "pgrep -x netperf >/dev/null" 60 ||
+		die "no netperf run in 60 s: $(tail -n 2 /tmp/net-loop.log | tr '\n' ' ')"
+	echo "netperf run $(($(wc -l </tmp/net-loop.log) + 1)) is going on"
 }
 
-# Driver domain: its kernel panics a second from now (the agent answers
-# first): what a driver that fails does to its domain
+# Driver domain: its kernel panics 2 s from now (so that the agent can
+# answer first): what a driver that fails does to its domain
 dd_panic() {
-	setsid sh -c 'sleep 1; echo c >/proc/sysrq-trigger' </dev/null >/dev/null 2>&1 &
-	echo "$(hostname): kernel panic in 1 s"
+	setsid sh -c 'sleep 2; echo c >/proc/sysrq-trigger' </dev/null >/dev/null 2>&1 &
+	echo "$(hostname): kernel panic in 2 s"
 }
 
 # Client: a loop started with bg_start (job JOB, its log LOG) has failed no
