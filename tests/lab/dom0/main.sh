@@ -299,7 +299,7 @@ dd_boot_times() {
 # bench-recovery) an upstream xen-blkfront disk from dd2 goes through the first
 # disruption too, for build/bench/recovery.json.
 dd_restart() {
-	local i n=${DD_RESTARTS:-10} up=${DD_RESTART_UPSTREAM:-0} net=${DD_RESTART_NET:-1} spid old rec t s sv started phase deb=1
+	local i n=${DD_RESTARTS:-10} up=${DD_RESTART_UPSTREAM:-0} net=${DD_RESTART_NET:-1} spid old s sv started phase deb=1
 	local again=$((n / 2))
 	want dd-restart || return 0
 	xl domid hostile >/dev/null 2>&1 && xl destroy hostile
@@ -368,20 +368,13 @@ dd_restart() {
 		# the restarted dd2 serves by itself (the image's /init): nothing
 		# here waits for its lab agent, which would only slow it down
 		step "dom0: dd-restart-$i: ddctl supervise restarts dd2 and points the client there"
-		rec=0
-		for t in $(seq 300); do
-			rec=$(grep -c '^recovery ' $OUT/supervise.log)
-			[ "$rec" -ge $i ] && break
-			kill -0 $spid 2>/dev/null || break
-			sleep 1
-		done
-		s=$(grep -o '^ddctl: vbd [0-9]*/51744 connected to domain [0-9]*, [0-9.]* s after' \
-			$OUT/supervise.log | sed -n "${i}p" | awk '{print $(NF - 2)}')
-		if [ "$rec" -ge $i ] && [ -n "$s" ]; then
+		s=
+		sv_recovered $OUT/supervise.log $i 300 $spid &&
+			s=$(sv_connected_s $OUT/supervise.log "vbd [0-9]*/51744" $i)
+		if [ -n "$s" ]; then
 			echo "ddstack recovery $s" >>$OUT/recovery.txt
 			echo "ddstack supervisor $(grep '^recovery ' $OUT/supervise.log | sed -n "${i}p" | cut -d' ' -f2)" >>$OUT/recovery.txt
-			sv=$(grep -o '^ddctl: vif [0-9]*/[0-9]* connected to domain [0-9]*, [0-9.]* s after' \
-				$OUT/supervise.log | sed -n "${i}p" | awk '{print $(NF - 2)}')
+			sv=$(sv_connected_s $OUT/supervise.log "vif [0-9]*/[0-9]*" $i)
 			[ -z "$sv" ] || echo "ddstack vif_recovery $sv" >>$OUT/recovery.txt
 			result PASS dd-restart-$i-recovered "destroyed in fio's $phase phase; disk back $s s${sv:+, vif $sv s} after the destroy; $(grep '^ddctl: recovered' $OUT/supervise.log | tail -n 1 | cut -c8-)"
 		else
@@ -541,15 +534,39 @@ dd_restart_refusals() {
 	check dd-restart-bad-config-held client 30 blk_state 51744 held
 }
 
+# ddctl supervise's log LOG says N recoveries, waited for up to SECONDS
+# while the supervisor (PID) runs: sv_recovered LOG N SECONDS PID
+sv_recovered() {
+	local t
+	for t in $(seq $3); do
+		[ "$(grep -c '^recovery ' $1)" -ge $2 ] && return 0
+		kill -0 $4 2>/dev/null || break
+		sleep 1
+	done
+	[ "$(grep -c '^recovery ' $1)" -ge $2 ]
+}
+
+# Seconds from the driver domain's death to DEVICE connected again in the
+# Nth recovery of ddctl supervise's log LOG (DEVICE a pattern such as
+# "vbd [0-9]*/51744"): sv_connected_s LOG DEVICE N
+sv_connected_s() {
+	grep -o "^ddctl: $2 connected to domain [0-9]*, [0-9.]* s after" $1 |
+		sed -n "${3}p" | awk '{print $(NF - 2)}'
+}
+
 # dom0: the CPU time each domain used in SECONDS, and the interrupts dom0
 # took: cpu_split SECONDS
 cpu_split() {
 	local a b ia ib
+	dev_irqs() {
+		awk '/pirq|PCI/ {for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i}
+			END {print n + 0}' /proc/interrupts
+	}
 	a=$(xl list | awk 'NR > 1 {print $1, $6}')
-	ia=$(awk '/pirq|PCI/ {for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i} END {print n + 0}' /proc/interrupts)
+	ia=$(dev_irqs)
 	sleep $1
 	b=$(xl list | awk 'NR > 1 {print $1, $6}')
-	ib=$(awk '/pirq|PCI/ {for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i} END {print n + 0}' /proc/interrupts)
+	ib=$(dev_irqs)
 	printf '%s\n%s\n' "$a" "$b" | awk '{if ($1 in t) printf "%s %.1f, ", $1, $2 - t[$1]; else t[$1] = $2}'
 	echo "dom0 device interrupts $((ib - ia))"
 }
@@ -592,7 +609,7 @@ pci_resettable() {
 # again and says ready; the supervisor points the client's disk and vif
 # there, and the client's loops go on without an error.
 dd_hw_restart() {
-	local spid old rec t s sv
+	local spid old s sv
 	want dd-hw-restart || return 0
 	dcheck dd-hw-restart-resettable pci_resettable $DD_PCI || return
 	# (attached still when the run is only this test)
@@ -621,16 +638,12 @@ dd_hw_restart() {
 	dcheck dd-hw-restart-nvme-intx /lab/tests/lab/nvme-intx-clear ${DD_PCI%% *}
 	check dd-hw-restart-serve dd 300 dd_serve_again || { kill $spid; return; }
 	info "CPU seconds used in 10 s after it served: $(cpu_split 10)"
-	for t in $(seq 120); do
-		rec=$(grep -c '^recovery ' $OUT/supervise-dd.log)
-		[ "$rec" -ge 1 ] && break
-		sleep 1
-	done
-	s=$(grep -o '^ddctl: vbd [0-9]*/51728 connected to domain [0-9]*, [0-9.]* s after' \
-		$OUT/supervise-dd.log | awk '{print $(NF - 2)}')
-	sv=$(grep -o '^ddctl: vif [0-9]*/[0-9]* connected to domain [0-9]*, [0-9.]* s after' \
-		$OUT/supervise-dd.log | awk '{print $(NF - 2)}')
-	if [ "$rec" -ge 1 ] && [ -n "$s" ] && [ -n "$sv" ]; then
+	s= sv=
+	if sv_recovered $OUT/supervise-dd.log 1 120 $spid; then
+		s=$(sv_connected_s $OUT/supervise-dd.log "vbd [0-9]*/51728" 1)
+		sv=$(sv_connected_s $OUT/supervise-dd.log "vif [0-9]*/[0-9]*" 1)
+	fi
+	if [ -n "$s" ] && [ -n "$sv" ]; then
 		result PASS dd-hw-restart-recovered "crashed; disk back $s s, vif $sv s after; $(grep '^ddctl: recovered' $OUT/supervise-dd.log | tail -n 1 | cut -c8-)"
 	else
 		result FAIL dd-hw-restart-recovered "$(tail -n 6 $OUT/supervise-dd.log | tr '\n' ' ')"
