@@ -209,11 +209,8 @@ dom0_up() {
 	# The driver domain's NVMe and e1000 go to pciback before dom0's own
 	# drivers see them, on both machines (without an IOMMU ddctl passes
 	# them on; xl cannot).
+	# dd.cfg gets this machine's addresses in its pci= ($DD_CFG).
 	local bdf pci=
-	for bdf in $DD_PCI; do
-		pci+="${pci:+, }\"$bdf\""
-	done
-	sed "s/^pci *=.*/pci = [ $pci ]/" /lab/tests/lab/xl/dd.cfg >$DD_CFG
 	for bdf in $DD_PCI; do
 		if [ "$HAS_IOMMU" = 1 ]; then
 			xl pci-assignable-add $bdf || return 1
@@ -221,7 +218,9 @@ dom0_up() {
 			# xl's quarantine needs an IOMMU
 			/lab/tools/ddctl assignable-add $bdf || return 1
 		fi
+		pci+="${pci:+, }\"$bdf\""
 	done
+	sed "s/^pci *=.*/pci = [ $pci ]/" /lab/tests/lab/xl/dd.cfg >$DD_CFG
 	modprobe e1000
 	modprobe -a ifb sch_tbf cls_matchall act_mirred 2>/dev/null
 	local i=0
