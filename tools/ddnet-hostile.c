@@ -124,6 +124,7 @@ static struct {
 	uint8_t mac[6];
 	/* the current connection */
 	bool connected, ring_dead, rx_dead;
+	bool fresh;			/* no class has reported on it yet */
 	unsigned int bad_on_conn;	/* bad packets sent on it */
 	netif_tx_sring_t *txs;
 	netif_rx_sring_t *rxs;
@@ -532,6 +533,7 @@ static int connect_be(unsigned int rx_want, unsigned int ms)
 	if (!xsf_fe_state(&xf, XenbusStateConnected))
 		return -1;
 	g.connected = true;
+	g.fresh = true;
 	g.be_sg = xsf_uint(&xf, xf.be, "feature-sg", 0);
 	g.be_gso4 = xsf_uint(&xf, xf.be, "feature-gso-tcpv4", 0);
 	g.be_gso6 = xsf_uint(&xf, xf.be, "feature-gso-tcpv6", 0);
@@ -1115,6 +1117,18 @@ static void report(int c, const struct tally *t, int st, bool pass)
 	       cls[c].name, t->sent, t->ok, t->err, t->drop, t->null, t->noans, state_name(st),
 	       pass ? "PASS" : "FAIL");
 	xsf_count(&xf, pass);
+	/*
+	 * A backend that connected again after a reset, stays Connected and
+	 * answers nothing of a whole class has cut this frontend off for good
+	 * (upstream xen-netback keeps a vif it disabled on a fatal error
+	 * disabled across a reconnect): the classes left would each wait out
+	 * their answer time for nothing, so they are reported as not run.
+	 */
+	if (g.fresh && t->sent && t->noans == t->sent && st == XenbusStateConnected) {
+		printf("hostile: cut off: the backend answered nothing on a fresh connection and stays Connected\n");
+		xf.cut_off = "the backend cut this frontend off";
+	}
+	g.fresh = false;
 }
 
 static void class_valid(int c)

@@ -301,10 +301,10 @@ int xsf_wait_event(struct xsfront *f, int ms)
 
 bool xsf_not_run(struct xsfront *f, const char *name)
 {
-	if (!xsf_stop && xsf_budget_ms(f, 1))
+	if (!xsf_stop && !f->cut_off && xsf_budget_ms(f, 1))
 		return false;
 	printf("class %s: not run, %s\n", name,
-	       xsf_stop ? "interrupted" : "time budget used up");
+	       xsf_stop ? "interrupted" : f->cut_off ? f->cut_off : "time budget used up");
 	f->failed++;
 	return true;
 }

@@ -35,6 +35,7 @@ struct xsfront {
 	bool port_bound;
 	bool touched;			/* a frontend key was written: close on exit */
 	uint64_t deadline;		/* xsf_now_ms() at which the budget ends */
+	const char *cut_off;		/* set by the tool: why no class can run any more */
 	unsigned int passed, failed;	/* classes */
 };
 

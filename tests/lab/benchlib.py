@@ -547,7 +547,7 @@ def parse_hostile(path):
                 name, rest = m.groups()
                 counts = {k: int(v) for k, v in COUNT.findall(rest)}
                 verdict = re.search(r"verdict (\w+)", rest)
-                state = re.search(r"backend (?:state )?(\w[\w-]*)", rest)
+                state = re.search(r"backend (?:state )?([A-Z]\w*|\d+)", rest)
                 err = counts.get("error", 0)
                 drop = counts.get("dropped", 0)
                 c = {
@@ -557,7 +557,8 @@ def parse_hostile(path):
                     "errored": err - drop + counts.get("eopnotsupp", 0),
                     "dropped": drop,
                     "no_answer": counts.get("no-answer", 0),
-                    "verdict": verdict.group(1) if verdict else ("skipped" if "skipped" in rest else "?"),
+                    "verdict": (verdict.group(1) if verdict else "skipped" if "skipped" in rest
+                                else "not-run" if rest.startswith("not run") else "?"),
                     "detail": rest,
                 }
                 if state:

@@ -255,6 +255,35 @@ def t_recovery_without_upstream():
         raise AssertionError("a recovery file without the upstream side")
 
 
+HOSTILE_TXT = """hostile: dom 4 vif 0
+class valid: sent 11, ok 11, error 0, dropped 0, null 0, no-answer 0, backend Connected, verdict PASS
+class gso-bad-type: sent 33, ok 0, error 2, dropped 1, null 0, no-answer 31, backend Connected, verdict FAIL
+hostile: cut off: the backend answered nothing on a fresh connection and stays Connected
+class ring-overflow: not run, the backend cut this frontend off
+neighbour base 131.63 during 158.76 ratio 1.21 unit Mbit/s
+leak gone 1 evtchn 8 8 sunreclaim 9512 9564
+flags crashed 0 hung 0 leaked 0 warned 0 rc 1
+"""
+
+
+def t_hostile_classes():
+    with tempfile.TemporaryDirectory() as tmp:
+        os.makedirs(os.path.join(tmp, "hostile-runs"))
+        with open(os.path.join(tmp, "hostile-runs", "upstream-net.txt"), "w") as f:
+            f.write(HOSTILE_TXT)
+        doc = benchlib.build_hostile(tmp)
+        net = doc["net"]
+        assert net["valid"]["upstream"]["verdict"] == "PASS", net
+        c = net["gso-bad-type"]["upstream"]
+        assert (c["sent"], c["errored"], c["dropped"], c["no_answer"]) == (33, 1, 1, 31), c
+        assert c["backend_state"] == "Connected", c
+        c = net["ring-overflow"]["upstream"]
+        assert c["verdict"] == "not-run" and "backend_state" not in c, c
+        run = doc["runs"]["upstream-net"]
+        assert run["neighbour"]["ratio"] == 1.21 and not run["crashed"], run
+        assert run["leak"]["evtchn_after"] == 8 and run["tool_rc"] == 1, run
+
+
 for n, f in sorted(globals().items()):
     if n.startswith("t_") and callable(f):
         case(n[2:].replace("_", "-"), f)
