@@ -105,13 +105,12 @@ enum link {
 
 struct bdev {
 	struct xsb_dev x;
-	enum cls cls;
 	enum link link;
 	uint64_t t_link;		/* when link last changed */
 	blkif_back_ring_t ring;
 	bool ring_dead;			/* the frontend overran it: not read again */
 	bool unpushed;			/* responses written, rsp_prod not yet */
-	unsigned long requests, responses, bad, events;
+	unsigned long requests, responses, bad;
 	unsigned int notes;
 	bool connected_once;
 	bool answered;			/* a request answered since connecting */
@@ -127,7 +126,6 @@ struct bdev {
 	char what[200];			/* what was delivered */
 	void *held;			/* hold-grants: the read's data pages */
 	unsigned int held_n;
-	bool storm_on;
 	unsigned long storm_sent, after_storm;
 	uint64_t storm_t0;
 	unsigned int cycles, reconnects;
@@ -136,6 +134,11 @@ struct bdev {
 
 static struct xsback xb = { .prog = "ddblkback-hostile" };
 static struct bdev devs[XSB_MAX_DEVS];
+
+static struct bdev *bdev(const struct xsb_dev *x)
+{
+	return XSB_OWNER(x, struct bdev, x);
+}
 
 static void set_link(struct bdev *d, enum link l)
 {
@@ -305,7 +308,7 @@ static void answer(struct bdev *d, uint64_t id, uint8_t op, int16_t status)
 	}
 	put_rsp(d, id, op, status);
 	d->answered = true;
-	if (d->storm_sent && !d->storm_on)
+	if (d->storm_sent && !d->x.storm_on)
 		d->after_storm++;
 }
 
@@ -347,7 +350,7 @@ static void handle(struct bdev *d, const struct blkif_request *req)
 	bool rd = req->operation == BLKIF_OP_READ;
 	int16_t st;
 
-	switch (d->cls) {
+	switch (d->x.cls) {
 	case C_ID_RANGE:
 		if (!rd)
 			break;
@@ -407,7 +410,7 @@ static void after_round(struct bdev *d)
 
 	if (d->delivered || d->ring_dead)
 		return;
-	if (d->cls == C_EXTRA && d->answered) {
+	if (d->x.cls == C_EXTRA && d->answered) {
 		/* Only once all is answered: ids 0..4 then match nothing in flight. */
 		rp = __atomic_load_n(&d->ring.sring->req_prod, __ATOMIC_RELAXED);
 		if (rp != d->ring.req_cons || d->ring.rsp_prod_pvt != d->ring.req_cons)
@@ -418,7 +421,7 @@ static void after_round(struct bdev *d)
 		deliver(d, true, "after request id %" PRIu64 ", %u responses (ids 0..%u, OKAY)"
 			" beyond the %u requests: rsp_prod %u", d->first_id, EXTRA_RSPS,
 			EXTRA_RSPS - 1, d->ring.req_cons, d->ring.rsp_prod_pvt);
-	} else if (d->cls == C_OVERRUN && d->overrun_pending) {
+	} else if (d->x.cls == C_OVERRUN && d->overrun_pending) {
 		rp = d->ring.rsp_prod_pvt + OVERRUN;
 		xen_wmb();
 		__atomic_store_n(&d->ring.sring->rsp_prod, rp, __ATOMIC_RELAXED);
@@ -432,14 +435,15 @@ static void after_round(struct bdev *d)
 }
 
 /* Consume the ring's requests, answer them as the class says. */
-static void service(struct bdev *d)
+static void service(struct xsb_dev *x)
 {
+	struct bdev *d = bdev(x);
 	unsigned int budget, size;
 	struct blkif_request req;
 	RING_IDX rp;
 	int more;
 
-	if (!d->x.ring || d->ring_dead || d->storm_on ||
+	if (!d->x.ring || d->ring_dead || d->x.storm_on ||
 	    (d->link != L_CONNECTED && d->link != L_CLOSING))
 		return;
 	size = RING_SIZE(&d->ring);
@@ -541,14 +545,14 @@ static int connect_fe(struct bdev *d)
 	d->connected_once = true;
 	xsb_note(&d->x, "connected: ring-ref %u, port %u (ours %u), %u slots", ref, port,
 		 d->x.port, RING_SIZE(&d->ring));
-	if (d->cls == C_VALID && !d->delivered)
+	if (d->x.cls == C_VALID && !d->delivered)
 		deliver(d, false, "connected and serving");
-	service(d);
+	service(&d->x);
 	return 0;
 }
 
 /* Offer the disk: its keys, then InitWait.  0, or -1 after refuse(). */
-static int offer(struct bdev *d)
+static int offer(struct xsb_dev *x)
 {
 	static const char *const stale[] = {
 		"max-ring-page-order", "multi-queue-max-queues", "feature-max-indirect-segments",
@@ -562,6 +566,7 @@ static int offer(struct bdev *d)
 		{ "feature-flush-cache", "1" },
 		{ "feature-persistent", "0" },
 	};
+	struct bdev *d = bdev(x);
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(stale); i++)
@@ -637,7 +642,7 @@ static void cycle_step(struct bdev *d, int st)
 		if (since(d->t_link) >= STEP_MS)
 			xsb_note(&d->x, "frontend still in state %d %u s after Closing", st,
 				 STEP_MS / 1000);
-		service(d);	/* what it sent before letting go */
+		service(&d->x);	/* what it sent before letting go */
 		xsb_unbind(&d->x);
 		xsb_unmap_ring(&d->x);
 		if (!xsb_be_state(&d->x, XenbusStateClosed)) {
@@ -675,9 +680,9 @@ static void cycle_step(struct bdev *d, int st)
 /* After ATTACK_MS connected: what the class still waits for, NULL if nothing. */
 static const char *waiting_for(const struct bdev *d)
 {
-	if (d->delivered || d->mute || d->x.failed || d->storm_on || d->storm_sent)
+	if (d->delivered || d->mute || d->x.failed || d->x.storm_on || d->storm_sent)
 		return NULL;
-	switch (d->cls) {
+	switch (d->x.cls) {
 	case C_VALID:
 		return NULL;
 	case C_STORM:
@@ -696,8 +701,9 @@ static const char *waiting_for(const struct bdev *d)
 }
 
 /* Look at one device: its frontend's state and the class's timers. */
-static void step(struct bdev *d)
+static void step(struct xsb_dev *x)
 {
+	struct bdev *d = bdev(x);
 	const char *wait;
 	char *err;
 	int st;
@@ -705,7 +711,7 @@ static void step(struct bdev *d)
 	if (d->link == L_NONE || d->link == L_DEAD)
 		return;
 	st = xsb_fe_state(&d->x);
-	if (d->cls == C_CYCLE && d->connected_once) {
+	if (d->x.cls == C_CYCLE && d->connected_once) {
 		cycle_step(d, st);
 	} else if (d->link == L_WAIT_FE) {
 		if (fe_offers(st)) {
@@ -723,9 +729,9 @@ static void step(struct bdev *d)
 		d->fe_gone = true;
 		xsb_note(&d->x, "frontend went to state %d on its own", st);
 	}
-	service(d);	/* in case an event went missing */
-	if (d->cls == C_STORM && d->answered && !d->storm_sent && !d->storm_on) {
-		d->storm_on = true;
+	service(&d->x);	/* in case an event went missing */
+	if (d->x.cls == C_STORM && d->answered && !d->storm_sent && !d->x.storm_on) {
+		d->x.storm_on = true;
 		d->storm_t0 = xsb_now_ms();
 		xsb_note(&d->x, "storm: up to %u notifications", STORM_NOTIFIES);
 	}
@@ -736,8 +742,9 @@ static void step(struct bdev *d)
 }
 
 /* event-storm: one chunk of notifications. */
-static void storm(struct bdev *d)
+static void storm(struct xsb_dev *x)
 {
+	struct bdev *d = bdev(x);
 	unsigned int i;
 	uint64_t ms;
 
@@ -751,58 +758,17 @@ static void storm(struct bdev *d)
 	}
 	ms = since(d->storm_t0);
 	if (d->x.failed || d->storm_sent >= STORM_NOTIFIES || ms >= STORM_MS || xsb_over(&xb)) {
-		d->storm_on = false;
+		d->x.storm_on = false;
 		deliver(d, false, "sent %lu notifications in %" PRIu64 " ms", d->storm_sent, ms);
-		service(d);	/* what queued up meanwhile */
+		service(&d->x);	/* what queued up meanwhile */
 	}
 }
 
 /* ---- what xsb_main() runs ---- */
 
-static struct bdev *bdev(const struct xsb_dev *x)
-{
-	return XSB_OWNER(x, struct bdev, x);
-}
-
 static struct xsb_dev *op_dev(unsigned int i)
 {
 	return &devs[i].x;
-}
-
-static void op_setup(struct xsb_dev *x, unsigned int cls)
-{
-	bdev(x)->cls = (enum cls)cls;
-}
-
-static void op_offer(struct xsb_dev *x)
-{
-	offer(bdev(x));
-}
-
-static void op_step(struct xsb_dev *x)
-{
-	step(bdev(x));
-}
-
-static void op_event(struct xsb_dev *x)
-{
-	bdev(x)->events++;
-	service(bdev(x));
-}
-
-static void op_service(struct xsb_dev *x)
-{
-	service(bdev(x));
-}
-
-static bool op_storming(const struct xsb_dev *x)
-{
-	return bdev(x)->storm_on;
-}
-
-static void op_storm(struct xsb_dev *x)
-{
-	storm(bdev(x));
 }
 
 /* Connected and attacked, or failed: what --ready waits for. */
@@ -817,15 +783,15 @@ static bool op_settled(const struct xsb_dev *x)
 /* Nothing more to do before the end of the budget (valid and event-storm serve on). */
 static bool op_finished(const struct xsb_dev *x)
 {
-	return op_settled(x) && bdev(x)->cls != C_VALID && bdev(x)->cls != C_STORM;
+	return op_settled(x) && bdev(x)->x.cls != C_VALID && bdev(x)->x.cls != C_STORM;
 }
 
 static void op_closing(struct xsb_dev *x)
 {
 	struct bdev *d = bdev(x);
 
-	if (d->storm_on) {
-		d->storm_on = false;
+	if (d->x.storm_on) {
+		d->x.storm_on = false;
 		deliver(d, false, "sent %lu notifications in %" PRIu64 " ms (cut short)",
 			d->storm_sent, since(d->storm_t0));
 	}
@@ -862,7 +828,7 @@ static bool verdict(struct bdev *d, char *why, size_t size)
 		snprintf(why, size, "the frontend sent %lu bad request(s)", d->bad);
 		return false;
 	}
-	switch (d->cls) {
+	switch (d->x.cls) {
 	case C_VALID:
 		if (!d->responses) {
 			snprintf(why, size, "connected, but no request came");
@@ -910,7 +876,7 @@ static void op_report(struct xsb_dev *x)
 
 	printf("class %s dev %u: requests %lu responses %lu bad %lu events %lu"
 	       " frontend-state %d: %s (%s)\n",
-	       class_name[d->cls], d->x.devid, d->requests, d->responses, d->bad, d->events,
+	       class_name[d->x.cls], d->x.devid, d->requests, d->responses, d->bad, d->x.events,
 	       d->x.fe_state, pass ? "PASS" : "FAIL", why);
 	xsb_count(&xb, pass);
 }
@@ -922,13 +888,10 @@ static const struct xsb_tool_ops ops = {
 	.class_name = class_name,
 	.nr_classes = NR_CLASSES,
 	.dev = op_dev,
-	.setup = op_setup,
-	.offer = op_offer,
-	.step = op_step,
-	.event = op_event,
-	.service = op_service,
-	.storming = op_storming,
-	.storm = op_storm,
+	.offer = offer,
+	.step = step,
+	.service = service,
+	.storm = storm,
 	.settled = op_settled,
 	.finished = op_finished,
 	.closing = op_closing,

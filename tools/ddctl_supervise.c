@@ -63,8 +63,10 @@ struct sv_dev {
 	const char *kind;		/* "vbd" or "vif" */
 	int fe;				/* frontend domain */
 	char devid[16];
-	struct sv_key *keys;
+	struct sv_key *keys;		/* the toolstack's nodes of the backend */
 	unsigned int nkeys;
+	struct sv_key *fe_keys;		/* nodes of the frontend owned by the backend */
+	unsigned int nfe_keys;
 	bool moved;			/* during a recovery: served by the new domain */
 	bool connected;			/* and connected there */
 };
@@ -261,17 +263,23 @@ static bool skip_key(const char *k)
 	return false;
 }
 
-static void dev_free(struct sv_dev *d)
+static void keys_free(struct sv_key **keys, unsigned int *n)
 {
 	unsigned int i;
 
-	for (i = 0; i < d->nkeys; i++) {
-		free(d->keys[i].name);
-		free(d->keys[i].val);
+	for (i = 0; i < *n; i++) {
+		free((*keys)[i].name);
+		free((*keys)[i].val);
 	}
-	free(d->keys);
-	d->keys = NULL;
-	d->nkeys = 0;
+	free(*keys);
+	*keys = NULL;
+	*n = 0;
+}
+
+static void dev_free(struct sv_dev *d)
+{
+	keys_free(&d->keys, &d->nkeys);
+	keys_free(&d->fe_keys, &d->nfe_keys);
 }
 
 static void snap_free(struct sv_snap *sn)
@@ -285,23 +293,41 @@ static void snap_free(struct sv_snap *sn)
 	sn->ndevs = 0;
 }
 
-/* Read the toolstack's leaf nodes of the backend directory dir into d. */
-static bool snap_dev(const char *dir, struct sv_dev *d)
+/* Whether node path is owned by domain owner. */
+static bool owned_by(xs_transaction_t t, const char *path, int owner)
+{
+	struct xs_permissions *p;
+	unsigned int n;
+	bool mine;
+
+	p = xs_get_permissions(xs, t, path, &n);
+	mine = p && n && p[0].id == (unsigned int)owner;
+	free(p);
+	return mine;
+}
+
+/*
+ * Read the leaf nodes of directory dir into keys: with owner < 0 those the
+ * toolstack wrote (see skip_key()), else those owned by domain owner.
+ */
+static bool snap_leaves(const char *dir, int owner, struct sv_key **out, unsigned int *nout)
 {
 	char path[PATH_LEN], **keys, **kids;
 	unsigned int i, n, nk, len;
+	struct sv_key *k;
 	char *val;
 
 	keys = xs_directory(xs, XBT_NULL, dir, &n);
 	if (!keys)
 		return false;
-	d->keys = calloc(n ? n : 1, sizeof(*d->keys));
-	if (!d->keys) {
+	*out = k = calloc(n ? n : 1, sizeof(*k));
+	*nout = 0;
+	if (!k) {
 		free(keys);
 		return false;
 	}
 	for (i = 0; i < n; i++) {
-		if (skip_key(keys[i]))
+		if (owner < 0 && skip_key(keys[i]))
 			continue;
 		if (!join(path, sizeof(path), dir, keys[i]))
 			continue;
@@ -309,19 +335,39 @@ static bool snap_dev(const char *dir, struct sv_dev *d)
 		free(kids);
 		if (kids && nk)
 			continue;
+		if (owner >= 0 && !owned_by(XBT_NULL, path, owner))
+			continue;
 		val = xs_read(xs, XBT_NULL, path, &len);
 		if (!val)
 			continue;
-		d->keys[d->nkeys].name = strdup(keys[i]);
-		if (!d->keys[d->nkeys].name) {
+		k[*nout].name = strdup(keys[i]);
+		if (!k[*nout].name) {
 			free(val);
 			continue;
 		}
-		d->keys[d->nkeys].val = val;
-		d->keys[d->nkeys].len = len;
-		d->nkeys++;
+		k[*nout].val = val;
+		k[*nout].len = len;
+		(*nout)++;
 	}
 	free(keys);
+	return true;
+}
+
+/*
+ * Read device d of backend domain domid from its backend directory dir: the
+ * toolstack's nodes there, and the nodes of the frontend's directory that
+ * belong to the backend domain (libxl makes a vif's "mtu" so, for the
+ * hotplug script to write).
+ */
+static bool snap_dev(int domid, const char *dir, struct sv_dev *d)
+{
+	char fe[PATH_LEN];
+
+	if (!snap_leaves(dir, -1, &d->keys, &d->nkeys))
+		return false;
+	snprintf(fe, sizeof(fe), "/local/domain/%d/device/%s/%s", d->fe, d->kind, d->devid);
+	if (!snap_leaves(fe, domid, &d->fe_keys, &d->nfe_keys))
+		d->nfe_keys = 0;	/* a frontend without a directory owns nothing of ours */
 	return true;
 }
 
@@ -357,7 +403,7 @@ static int snap_take(int domid, struct sv_snap *out)
 				snprintf(d.devid, sizeof(d.devid), "%s", ids[j]);
 				snprintf(dir, sizeof(dir), "%s/%s/%ld/%s", base, sv_kinds[k], fe,
 					 ids[j]);
-				if (!snap_dev(dir, &d))
+				if (!snap_dev(domid, dir, &d))
 					continue;
 				devs = realloc(out->devs, (out->ndevs + 1) * sizeof(*devs));
 				if (!devs) {
@@ -617,14 +663,8 @@ static bool grant_tree(xs_transaction_t t, const char *path, int old, int newid,
 static bool backend_dir(xs_transaction_t t, const char *path, int newid)
 {
 	struct xs_permissions own = { .id = newid, .perms = XS_PERM_NONE };
-	struct xs_permissions *p;
-	unsigned int n;
-	bool mine;
 
-	p = xs_get_permissions(xs, t, path, &n);
-	mine = p && n && p[0].id == (unsigned int)newid;
-	free(p);
-	if (mine)
+	if (owned_by(t, path, newid))
 		return true;
 	return xs_mkdir(xs, t, path) && xs_set_permissions(xs, t, path, &own, 1);
 }
@@ -646,33 +686,28 @@ static bool put(xs_transaction_t t, const char *dir, const char *key, const char
 }
 
 /*
- * A vif frontend's "mtu" node belongs to its backend domain: libxl makes it
- * so when it adds the device, and the vif-bridge hotplug script writes the
- * bridge's MTU there.  xenstored drops the node with the old backend domain,
- * and the new one may not create nodes in the frontend's directory: make it
- * again for the new domain (the toolstack's value from the backend's "mtu",
- * else Ethernet's 1500, until the script writes its own).
+ * The frontend's nodes that belonged to the old backend domain (a vif's
+ * "mtu", which the vif-bridge hotplug script writes): xenstored drops them
+ * with that domain, and the new one may not create nodes in the frontend's
+ * directory. Make each again, with the value it had, for the new domain.
  */
-static bool vif_fe_mtu(xs_transaction_t t, const struct sv_dev *d, const char *fe, int newid)
+static bool fe_owned_nodes(xs_transaction_t t, const struct sv_dev *d, const char *fe, int newid)
 {
 	struct xs_permissions perms[2] = {
 		{ .id = newid, .perms = XS_PERM_NONE },
 		{ .id = d->fe, .perms = XS_PERM_READ },
 	};
 	char path[PATH_LEN];
-	const char *val = "1500";
-	unsigned int i, len = 4;
+	unsigned int i;
+	bool ok = true;
 
-	for (i = 0; i < d->nkeys; i++)
-		if (!strcmp(d->keys[i].name, "mtu") && d->keys[i].len) {
-			val = d->keys[i].val;
-			len = d->keys[i].len;
-		}
-	if (!join(path, sizeof(path), fe, "mtu"))
-		return false;
-	if (!xs_exists(t, path) && !xs_write(xs, t, path, val, len))
-		return false;
-	return xs_set_permissions(xs, t, path, perms, 2);
+	for (i = 0; i < d->nfe_keys && ok; i++) {
+		ok = join(path, sizeof(path), fe, d->fe_keys[i].name);
+		if (ok && !xs_exists(t, path))
+			ok = xs_write(xs, t, path, d->fe_keys[i].val, d->fe_keys[i].len);
+		ok = ok && xs_set_permissions(xs, t, path, perms, 2);
+	}
+	return ok;
 }
 
 /* Write the device's nodes in transaction t; false on a xenstore error. */
@@ -715,8 +750,7 @@ static bool repoint_nodes(xs_transaction_t t, const struct sv_dev *d, int old, i
 		return false;
 
 	ok &= grant_tree(t, fe, old, newid, 0);
-	if (!strcmp(d->kind, "vif"))
-		ok &= vif_fe_mtu(t, d, fe, newid);
+	ok &= fe_owned_nodes(t, d, fe, newid);
 	ok &= put(t, fe, "backend-id", "%d", newid);
 	ok &= put(t, fe, "backend", "%s", be);
 

@@ -152,7 +152,6 @@ enum link {
 
 struct ndev {
 	struct xsb_dev x;		/* x.ring is the tx ring */
-	enum cls cls;
 	enum link link;
 	uint64_t t_link;		/* when link last changed */
 	netif_tx_back_ring_t tx;
@@ -176,7 +175,7 @@ struct ndev {
 	uint64_t t_feed;		/* when rx_want was last topped up */
 	uint8_t frame[FRAME_LEN];
 	unsigned long tx_requests, tx_responses, rx_requests, rx_responses;
-	unsigned long bad, events, packets, frames, fe_bad;
+	unsigned long bad, packets, frames, fe_bad;
 	unsigned int notes;
 	bool connected_once;
 	bool served;			/* the first RX_BURST frames of this connection */
@@ -187,7 +186,6 @@ struct ndev {
 	char what[200];			/* what was delivered */
 	void *hold[RX_ATTACKS];		/* rx-hold-grants: pages kept mapped */
 	unsigned int nhold;
-	bool storm_on;
 	unsigned long storm_sent, after_storm;
 	uint64_t storm_t0;
 	unsigned int cycles, reconnects;
@@ -196,6 +194,11 @@ struct ndev {
 
 static struct xsback xb = { .prog = "ddnetback-hostile" };
 static struct ndev devs[XSB_MAX_DEVS];
+
+static struct ndev *ndev(const struct xsb_dev *x)
+{
+	return XSB_OWNER(x, struct ndev, x);
+}
 static bool stopping;			/* closing down: no more frames */
 
 static bool is_tx(enum cls c)
@@ -321,7 +324,7 @@ static void tx_push(struct ndev *d)
 /* One tx data slot, answered as the class says. */
 static void tx_answer(struct ndev *d, uint16_t id)
 {
-	switch (d->cls) {
+	switch (d->x.cls) {
 	case C_TX_BAD_ID:
 		tx_put(d, TX_BAD_ID + d->bad % 100, NETIF_RSP_OKAY);
 		d->bad++;
@@ -402,7 +405,7 @@ static void tx_after(struct ndev *d)
 {
 	RING_IDX rp;
 
-	if (d->cls == C_TX_OVERRUN && d->overrun_pending) {
+	if (d->x.cls == C_TX_OVERRUN && d->overrun_pending) {
 		rp = d->tx.rsp_prod_pvt + OVERRUN;
 		xen_wmb();
 		d->tx.sring->rsp_prod = rp;
@@ -412,7 +415,7 @@ static void tx_after(struct ndev *d)
 		d->bad++;
 		deliver(d, "tx id %u left unanswered, tx rsp_prod set to %u (%u past our"
 			" %u responses)", d->held_id, rp, OVERRUN, d->tx.rsp_prod_pvt);
-	} else if (is_tx(d->cls) && !d->delivered && d->bad >= BAD_MIN) {
+	} else if (is_tx(d->x.cls) && !d->delivered && d->bad >= BAD_MIN) {
 		deliver(d, "%lu bad tx responses pushed (for %lu tx requests)", d->bad,
 			d->tx_requests);
 	}
@@ -589,7 +592,7 @@ static bool rx_write(struct ndev *d, const struct netif_rx_request *req, bool ke
 /* One packet of the class, if enough requests are there.  False if not. */
 static bool rx_packet(struct ndev *d)
 {
-	unsigned int i, n = rx_slots(d->cls);
+	unsigned int i, n = rx_slots(d->x.cls);
 	struct netif_rx_request req;
 	uint16_t fl;
 	bool ok;
@@ -597,7 +600,7 @@ static bool rx_packet(struct ndev *d)
 	if (rx_held(d) < n)
 		return false;
 	req = rx_next(d);
-	switch (d->cls) {
+	switch (d->x.cls) {
 	case C_RX_BAD_ID:
 		rx_write(d, &req, false);
 		rx_put(d, req.id ^ RX_BAD_ID_XOR, 0, NETRXF_data_validated, FRAME_LEN);
@@ -639,7 +642,7 @@ static bool rx_packet(struct ndev *d)
 		rx_put(d, req.id, 0, NETRXF_data_validated, ok ? FRAME_LEN : NETIF_RSP_ERROR);
 		if (ok) {
 			d->frames++;
-			if (d->storm_sent && !d->storm_on)
+			if (d->storm_sent && !d->x.storm_on)
 				d->after_storm++;
 		}
 		return true;
@@ -667,10 +670,10 @@ static void rx_overrun(struct ndev *d)
 /* Deliver what is owed, as far as the frontend's requests allow. */
 static void rx_feed(struct ndev *d)
 {
-	if (!d->rx_sring || d->rx_dead || d->rx_mute || d->storm_on || stopping ||
+	if (!d->rx_sring || d->rx_dead || d->rx_mute || d->x.storm_on || stopping ||
 	    d->link != L_CONNECTED || d->fe_gone)
 		return;
-	if (d->cls == C_RX_OVERRUN && d->overrun_pending) {
+	if (d->x.cls == C_RX_OVERRUN && d->overrun_pending) {
 		rx_overrun(d);
 		return;
 	}
@@ -679,13 +682,13 @@ static void rx_feed(struct ndev *d)
 	rx_push(d);
 	if (d->rx_want)
 		return;
-	if (is_rx(d->cls) && !d->delivered) {
+	if (is_rx(d->x.cls) && !d->delivered) {
 		deliver(d, "%lu bad rx packets pushed in %lu rx responses", d->bad,
 			d->rx_responses);
 		d->rx_mute = true;
-	} else if (serves_rx(d->cls) && !d->served) {
+	} else if (serves_rx(d->x.cls) && !d->served) {
 		d->served = true;
-		if (d->cls == C_VALID && !d->delivered)
+		if (d->x.cls == C_VALID && !d->delivered)
 			deliver(d, "connected, first %u frames delivered", RX_BURST);
 	}
 }
@@ -698,9 +701,10 @@ static void rx_owe(struct ndev *d, unsigned int n)
 }
 
 /* Both rings of a connected device (or one closing in a state cycle). */
-static void service(struct ndev *d)
+static void service(struct xsb_dev *x)
 {
-	if (d->storm_on || (d->link != L_CONNECTED && d->link != L_CLOSING))
+	struct ndev *d = ndev(x);
+	if (d->x.storm_on || (d->link != L_CONNECTED && d->link != L_CLOSING))
 		return;
 	tx_service(d);
 	rx_consume(d);
@@ -793,22 +797,49 @@ static int connect_fe(struct ndev *d)
 	set_link(d, L_CONNECTED);
 	if (d->connected_once)
 		d->reconnects++;
-	if (serves_rx(d->cls))
+	if (serves_rx(d->x.cls))
 		rx_owe(d, RX_BURST);
-	else if (is_rx(d->cls) && !d->connected_once)
-		rx_owe(d, d->cls == C_RX_OVERRUN ? 0 : RX_ATTACKS);
-	if (d->cls == C_RX_OVERRUN && !d->connected_once)
+	else if (is_rx(d->x.cls) && !d->connected_once)
+		rx_owe(d, d->x.cls == C_RX_OVERRUN ? 0 : RX_ATTACKS);
+	if (d->x.cls == C_RX_OVERRUN && !d->connected_once)
 		d->overrun_pending = true;
 	d->connected_once = true;
 	xsb_note(&d->x, "connected: tx-ring-ref %u, rx-ring-ref %u, port %u (ours %u),"
 		 " %u tx and %u rx slots", txref, rxref, port, d->x.port, RING_SIZE(&d->tx),
 		 RING_SIZE(&d->rx));
-	service(d);
+	service(&d->x);
 	return 0;
 }
 
+/* Our ARP request: who-has 10.77.<devid>.1 tell 10.77.<devid>.254. */
+static void make_frame(uint8_t *f, unsigned int devid)
+{
+	uint8_t n = devid & 0xff;
+	const uint8_t src[6] = { 0x00, 0x16, 0x3e, 0x77, 0xff, n };
+
+	memset(f, 0, FRAME_LEN);
+	memset(f, 0xff, 6);			/* to everyone */
+	memcpy(f + 6, src, 6);
+	f[12] = 0x08;				/* ethertype ARP */
+	f[13] = 0x06;
+	f[15] = 1;				/* hardware type Ethernet */
+	f[16] = 0x08;				/* protocol type IPv4 */
+	f[18] = 6;				/* address lengths */
+	f[19] = 4;
+	f[21] = 1;				/* a request */
+	memcpy(f + 22, src, 6);			/* sender */
+	f[28] = 10;
+	f[29] = 77;
+	f[30] = n;
+	f[31] = 254;
+	f[38] = 10;				/* target; its MAC stays 0 */
+	f[39] = 77;
+	f[40] = n;
+	f[41] = 1;
+}
+
 /* Offer the vif: its features, then InitWait.  0, or -1 after refuse(). */
-static int offer(struct ndev *d)
+static int offer(struct xsb_dev *x)
 {
 	static const char *const stale[] = { "multi-queue-max-queues" };
 	static const struct { const char *key, *val; } keys[] = {
@@ -819,8 +850,10 @@ static int offer(struct ndev *d)
 		{ "feature-gso-tcpv6", "0" },
 		{ "feature-split-event-channels", "0" },
 	};
+	struct ndev *d = ndev(x);
 	unsigned int i;
 
+	make_frame(d->frame, x->devid);
 	for (i = 0; i < ARRAY_SIZE(stale); i++)
 		if (!xsb_be_rm(&d->x, stale[i]))
 			return refuse(d, "removing %s/%s: %s", d->x.be, stale[i], strerror(errno));
@@ -895,7 +928,7 @@ static void cycle_step(struct ndev *d, int st)
 		if (since(d->t_link) >= STEP_MS)
 			xsb_note(&d->x, "frontend still in state %d %u s after Closing", st,
 				 STEP_MS / 1000);
-		service(d);	/* what it sent before letting go */
+		service(&d->x);	/* what it sent before letting go */
 		drop_rings(d);
 		if (!xsb_be_state(&d->x, XenbusStateClosed)) {
 			refuse(d, "writing backend state Closed: %s", strerror(errno));
@@ -935,9 +968,9 @@ static void cycle_step(struct ndev *d, int st)
  */
 static const char *waiting_for(const struct ndev *d)
 {
-	if (d->delivered || d->x.failed || d->storm_on || d->storm_sent)
+	if (d->delivered || d->x.failed || d->x.storm_on || d->storm_sent)
 		return NULL;
-	switch (d->cls) {
+	switch (d->x.cls) {
 	case C_VALID:
 		return d->served ? NULL : "rx requests for the first frames";
 	case C_STORM:
@@ -950,8 +983,9 @@ static const char *waiting_for(const struct ndev *d)
 }
 
 /* Look at one device: its frontend's state and the class's timers. */
-static void step(struct ndev *d)
+static void step(struct xsb_dev *x)
 {
+	struct ndev *d = ndev(x);
 	const char *wait;
 	char *err;
 	int st;
@@ -959,7 +993,7 @@ static void step(struct ndev *d)
 	if (d->link == L_NONE || d->link == L_DEAD)
 		return;
 	st = xsb_fe_state(&d->x);
-	if (d->cls == C_CYCLE && d->connected_once) {
+	if (d->x.cls == C_CYCLE && d->connected_once) {
 		cycle_step(d, st);
 	} else if (d->link == L_WAIT_FE) {
 		if (fe_offers(st)) {
@@ -977,18 +1011,18 @@ static void step(struct ndev *d)
 		d->fe_gone = true;
 		xsb_note(&d->x, "frontend went to state %d on its own", st);
 	}
-	if (serves_rx(d->cls) && d->served && !d->storm_on &&
-	    (d->cls != C_STORM || d->storm_sent) && since(d->t_feed) >= 1000)
+	if (serves_rx(d->x.cls) && d->served && !d->x.storm_on &&
+	    (d->x.cls != C_STORM || d->storm_sent) && since(d->t_feed) >= 1000)
 		rx_owe(d, RX_PER_SEC);
-	service(d);	/* in case an event went missing */
-	if (d->cls == C_STORM && d->served && !d->storm_sent && !d->storm_on) {
-		d->storm_on = true;
+	service(&d->x);	/* in case an event went missing */
+	if (d->x.cls == C_STORM && d->served && !d->storm_sent && !d->x.storm_on) {
+		d->x.storm_on = true;
 		d->storm_t0 = xsb_now_ms();
 		xsb_note(&d->x, "storm: up to %u notifications", STORM_NOTIFIES);
 	}
 	if (since(d->t_link) < ATTACK_MS)
 		return;
-	if (is_rx(d->cls) && !d->delivered && !d->waited) {
+	if (is_rx(d->x.cls) && !d->delivered && !d->waited) {
 		/* Reposts need the frontend's interface up: go on, without --ready. */
 		d->waited = true;
 		xsb_note(&d->x, "%lu of %u bad rx packets pushed in %u s: waiting on for rx"
@@ -1001,8 +1035,9 @@ static void step(struct ndev *d)
 }
 
 /* event-storm: one chunk of notifications. */
-static void storm(struct ndev *d)
+static void storm(struct xsb_dev *x)
 {
+	struct ndev *d = ndev(x);
 	unsigned int i;
 	uint64_t ms;
 
@@ -1016,87 +1051,18 @@ static void storm(struct ndev *d)
 	}
 	ms = since(d->storm_t0);
 	if (d->x.failed || d->storm_sent >= STORM_NOTIFIES || ms >= STORM_MS || xsb_over(&xb)) {
-		d->storm_on = false;
+		d->x.storm_on = false;
 		deliver(d, "sent %lu notifications in %" PRIu64 " ms", d->storm_sent, ms);
 		rx_owe(d, RX_BURST);
-		service(d);	/* what queued up meanwhile */
+		service(&d->x);	/* what queued up meanwhile */
 	}
-}
-
-/* Our ARP request: who-has 10.77.<devid>.1 tell 10.77.<devid>.254. */
-static void make_frame(uint8_t *f, unsigned int devid)
-{
-	uint8_t n = devid & 0xff;
-	const uint8_t src[6] = { 0x00, 0x16, 0x3e, 0x77, 0xff, n };
-
-	memset(f, 0, FRAME_LEN);
-	memset(f, 0xff, 6);			/* to everyone */
-	memcpy(f + 6, src, 6);
-	f[12] = 0x08;				/* ethertype ARP */
-	f[13] = 0x06;
-	f[15] = 1;				/* hardware type Ethernet */
-	f[16] = 0x08;				/* protocol type IPv4 */
-	f[18] = 6;				/* address lengths */
-	f[19] = 4;
-	f[21] = 1;				/* a request */
-	memcpy(f + 22, src, 6);			/* sender */
-	f[28] = 10;
-	f[29] = 77;
-	f[30] = n;
-	f[31] = 254;
-	f[38] = 10;				/* target; its MAC stays 0 */
-	f[39] = 77;
-	f[40] = n;
-	f[41] = 1;
 }
 
 /* ---- what xsb_main() runs ---- */
 
-static struct ndev *ndev(const struct xsb_dev *x)
-{
-	return XSB_OWNER(x, struct ndev, x);
-}
-
 static struct xsb_dev *op_dev(unsigned int i)
 {
 	return &devs[i].x;
-}
-
-static void op_setup(struct xsb_dev *x, unsigned int cls)
-{
-	ndev(x)->cls = (enum cls)cls;
-	make_frame(ndev(x)->frame, x->devid);
-}
-
-static void op_offer(struct xsb_dev *x)
-{
-	offer(ndev(x));
-}
-
-static void op_step(struct xsb_dev *x)
-{
-	step(ndev(x));
-}
-
-static void op_event(struct xsb_dev *x)
-{
-	ndev(x)->events++;
-	service(ndev(x));
-}
-
-static void op_service(struct xsb_dev *x)
-{
-	service(ndev(x));
-}
-
-static bool op_storming(const struct xsb_dev *x)
-{
-	return ndev(x)->storm_on;
-}
-
-static void op_storm(struct xsb_dev *x)
-{
-	storm(ndev(x));
 }
 
 /*
@@ -1108,7 +1074,7 @@ static bool op_settled(const struct xsb_dev *x)
 	const struct ndev *d = ndev(x);
 
 	return d->x.failed || d->link == L_NONE || d->link == L_DEAD ||
-	       (d->connected_once && (is_tx(d->cls) || d->delivered || d->waited));
+	       (d->connected_once && (is_tx(d->x.cls) || d->delivered || d->waited));
 }
 
 /* Nothing more to do before the end of the budget (valid and event-storm serve on). */
@@ -1118,7 +1084,7 @@ static bool op_finished(const struct xsb_dev *x)
 
 	if (d->x.failed || d->link == L_NONE || d->link == L_DEAD)
 		return true;
-	return d->cls != C_VALID && d->cls != C_STORM && d->connected_once && d->delivered;
+	return d->x.cls != C_VALID && d->x.cls != C_STORM && d->connected_once && d->delivered;
 }
 
 /* From here on the frontends' packets are consumed (and answered), not fed. */
@@ -1127,8 +1093,8 @@ static void op_closing(struct xsb_dev *x)
 	struct ndev *d = ndev(x);
 
 	stopping = true;
-	if (d->storm_on) {
-		d->storm_on = false;
+	if (d->x.storm_on) {
+		d->x.storm_on = false;
 		deliver(d, "sent %lu notifications in %" PRIu64 " ms (cut short)",
 			d->storm_sent, since(d->storm_t0));
 	}
@@ -1156,7 +1122,7 @@ static void op_closed(struct xsb_dev *x)
 /* What the attack of a tx or rx class amounted to. */
 static void attack(const struct ndev *d, char *s, size_t size)
 {
-	switch (d->cls) {
+	switch (d->x.cls) {
 	case C_TX_BAD_ID:
 		snprintf(s, size, "%lu tx slot(s) answered OKAY as ids %u..%u", d->bad,
 			 TX_BAD_ID, TX_BAD_ID + 99);
@@ -1219,7 +1185,7 @@ static bool verdict(struct ndev *d, char *why, size_t size)
 		snprintf(why, size, "the frontend sent %lu bad request(s)", d->fe_bad);
 		return false;
 	}
-	switch (d->cls) {
+	switch (d->x.cls) {
 	case C_VALID:
 		if (!d->delivered) {
 			snprintf(why, size, "only %lu of the first %u frames delivered", d->frames,
@@ -1253,10 +1219,10 @@ static bool verdict(struct ndev *d, char *why, size_t size)
 	default:
 		break;
 	}
-	need = d->cls == C_TX_OVERRUN || d->cls == C_RX_OVERRUN ? 1 : BAD_MIN;
+	need = d->x.cls == C_TX_OVERRUN || d->x.cls == C_RX_OVERRUN ? 1 : BAD_MIN;
 	attack(d, what, sizeof(what));
 	if (d->bad < need) {
-		if (is_tx(d->cls))
+		if (is_tx(d->x.cls))
 			snprintf(why, size, "not delivered: %lu tx request(s) came, %s",
 				 d->tx_requests, d->bad ? what : "no bad response pushed");
 		else
@@ -1276,8 +1242,8 @@ static void op_report(struct xsb_dev *x)
 
 	printf("class %s dev %u: tx-requests %lu tx-responses %lu rx-requests %lu"
 	       " rx-responses %lu bad %lu events %lu frontend-state %d: %s (%s)\n",
-	       class_name[d->cls], d->x.devid, d->tx_requests, d->tx_responses,
-	       d->rx_requests, d->rx_responses, d->bad, d->events, d->x.fe_state,
+	       class_name[d->x.cls], d->x.devid, d->tx_requests, d->tx_responses,
+	       d->rx_requests, d->rx_responses, d->bad, d->x.events, d->x.fe_state,
 	       pass ? "PASS" : "FAIL", why);
 	xsb_count(&xb, pass);
 }
@@ -1289,13 +1255,10 @@ static const struct xsb_tool_ops ops = {
 	.class_name = class_name,
 	.nr_classes = NR_CLASSES,
 	.dev = op_dev,
-	.setup = op_setup,
-	.offer = op_offer,
-	.step = op_step,
-	.event = op_event,
-	.service = op_service,
-	.storming = op_storming,
-	.storm = op_storm,
+	.offer = offer,
+	.step = step,
+	.service = service,
+	.storm = storm,
 	.settled = op_settled,
 	.finished = op_finished,
 	.closing = op_closing,

@@ -634,7 +634,8 @@ static void xsb_on_port(const struct xsb_tool *t, int port)
 	for (i = 0; i < t->nr; i++) {
 		x = t->ops->dev(i);
 		if (x->port_bound && x->port == (evtchn_port_t)port) {
-			t->ops->event(x);
+			x->events++;
+			t->ops->service(x);
 			return;
 		}
 	}
@@ -651,7 +652,7 @@ static void xsb_run(const struct xsb_tool *t, const char *ready)
 	while (!xsb_over(t->b)) {
 		storming = false;
 		for (i = 0; i < t->nr; i++)
-			storming |= ops->storming(ops->dev(i));
+			storming |= ops->dev(i)->storm_on;
 		w = xsb_wait(t->b, storming ? 0 : XSB_TICK_MS);
 		if (w < 0) {
 			xsb_err(t->b, "poll");
@@ -666,7 +667,7 @@ static void xsb_run(const struct xsb_tool *t, const char *ready)
 		if ((w & XSB_XS) && xsb_watch_drain(t->b))
 			rescan = true;
 		for (i = 0; i < t->nr; i++)
-			if (ops->storming(ops->dev(i)))
+			if (ops->dev(i)->storm_on)
 				ops->storm(ops->dev(i));
 		if (!rescan && xsb_now_ms() - last < XSB_TICK_MS)
 			continue;
@@ -719,7 +720,7 @@ int xsb_main(struct xsback *b, const struct xsb_tool_ops *ops, int argc, char **
 	for (i = 0; i < t.nr; i++) {
 		xd[i] = ops->dev(i);
 		xd[i]->devid = a.devid[i];
-		ops->setup(xd[i], a.cls[i]);
+		xd[i]->cls = a.cls[i];
 	}
 	xsb_start(b, a.seconds);
 

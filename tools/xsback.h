@@ -62,6 +62,9 @@ struct xsb_dev {
 	evtchn_port_t port;		/* local port, valid while port_bound */
 	evtchn_port_t remote_port;
 	bool port_bound;
+	unsigned int cls;		/* its class: an index into the tool's class names */
+	unsigned long events;		/* events that came on its port */
+	bool storm_on;			/* an event storm is on: xsb_main() calls storm() */
 	bool failed;			/* xsb_fail() was called */
 	char why[192];			/* the first failure */
 };
@@ -261,13 +264,10 @@ struct xsb_tool_ops {
 	const char *const *class_name;		/* the classes --help lists */
 	unsigned int nr_classes;
 	struct xsb_dev *(*dev)(unsigned int i);	/* the i-th device's slot */
-	void (*setup)(struct xsb_dev *x, unsigned int cls);	/* before xenstore */
-	void (*offer)(struct xsb_dev *x);	/* opened: offer the backend */
+	int (*offer)(struct xsb_dev *x);	/* opened: offer the backend */
 	void (*step)(struct xsb_dev *x);	/* a look at states and timers */
-	void (*event)(struct xsb_dev *x);	/* an event on the device's port */
-	void (*service)(struct xsb_dev *x);	/* serve what its rings hold */
-	bool (*storming)(const struct xsb_dev *x);	/* storm() wanted now */
-	void (*storm)(struct xsb_dev *x);	/* one chunk of an event storm */
+	void (*service)(struct xsb_dev *x);	/* an event came, or a look: serve its rings */
+	void (*storm)(struct xsb_dev *x);	/* one chunk of an event storm (storm_on) */
 	bool (*settled)(const struct xsb_dev *x);	/* what --ready waits for */
 	bool (*finished)(const struct xsb_dev *x);	/* nothing more to do */
 	void (*closing)(struct xsb_dev *x);	/* before the Closing handshake */

@@ -349,7 +349,7 @@ dd_restart() {
 	check dd-restart-writer client 30 bg_start seqw seq_writer /mnt/dd2/seq.dat /tmp/seq.dd dd || return
 	[ $up = 1 ] && check dd-restart-up-writer client 30 bg_start sequp seq_writer /dev/xvdd /tmp/seq.up up
 	check dd-restart-fio-start client 30 bg_start rfio fio_loop /mnt/dd2/fio.dat 32M || return
-	[ $net = 1 ] && { check dd-restart-netperf-start client 30 bg_start rnet net_loop $DD2_NET.1 ||
+	[ $net = 1 ] && { check dd-restart-netperf-start client 30 bg_start rnet net_loop $DD2_NET.1 20 ||
 		return; }
 	[ $up = 1 ] && check dd-restart-up-fio-start client 30 \
 		bg_start ufio fio_verify /dev/xvdd randwrite 32M 6
