@@ -343,7 +343,7 @@ dd_restart() {
 		check dd-restart-up-disk client 90 client_disk xvdd 51760 vbd || up=0
 	fi
 	/lab/tools/ddctl supervise dd2 /lab/tests/lab/xl/dd2.cfg \
-		$([ $up = 1 ] && echo --connect-timeout 20) >$OUT/supervise.log 2>&1 &
+		$([ $up = 1 ] && echo --connect-timeout 30) >$OUT/supervise.log 2>&1 &
 	spid=$!
 	sleep 2
 	check dd-restart-writer client 30 bg_start seqw seq_writer /mnt/dd2/seq.dat /tmp/seq.dd dd || return
@@ -355,8 +355,8 @@ dd_restart() {
 		bg_start ufio fio_verify /dev/xvdd randwrite 32M 6
 	for i in $(seq $n); do
 		sleep $((3 + RANDOM % 12))
-		gexec client 10 io_phase xvdc
-		phase=$(echo "$GOUT" | tail -n 1 | awk '{print $1}')
+		phase=unknown
+		gexec client 10 io_phase xvdc && phase=$(echo "$GOUT" | tail -n 1 | awk '{print $1}')
 		step "dom0: dd-restart-$i: xl destroy dd2 (fio's $phase phase)"
 		started=$(grep -c ' started as domain ' $OUT/supervise.log)
 		xl destroy dd2
@@ -548,10 +548,14 @@ sv_recovered() {
 
 # Seconds from the driver domain's death to DEVICE connected again in the
 # Nth recovery of ddctl supervise's log LOG (DEVICE a pattern such as
-# "vbd [0-9]*/51744"): sv_connected_s LOG DEVICE N
+# "vbd [0-9]*/51744"), nothing if it did not connect in that one (in time
+# for the supervisor's wait): sv_connected_s LOG DEVICE N
 sv_connected_s() {
-	grep -o "^ddctl: $2 connected to domain [0-9]*, [0-9.]* s after" $1 |
-		sed -n "${3}p" | awk '{print $(NF - 2)}'
+	awk -v n=$3 -v dev="$2" '
+		/^ddctl: recovered / {k++; next}
+		k == n - 1 && $0 ~ "^ddctl: " dev " connected to domain [0-9]+, [0-9.]+ s after" {
+			sub(/ s after.*/, ""); print $NF; exit
+		}' $1
 }
 
 # dom0: the CPU time each domain used in SECONDS, and the interrupts dom0
