@@ -347,7 +347,8 @@ dd_restart() {
 	spid=$!
 	sleep 2
 	check dd-restart-writer client 30 bg_start seqw seq_writer /mnt/dd2/seq.dat /tmp/seq.dd dd || return
-	[ $up = 1 ] && check dd-restart-up-writer client 30 bg_start sequp seq_writer /dev/xvdd /tmp/seq.up up
+	# the records from 64 MiB on: fio verify writes the disk's first 32 MiB
+	[ $up = 1 ] && check dd-restart-up-writer client 30 bg_start sequp seq_writer /dev/xvdd /tmp/seq.up up 16384
 	check dd-restart-fio-start client 30 bg_start rfio fio_loop /mnt/dd2/fio.dat 32M || return
 	[ $net = 1 ] && { check dd-restart-netperf-start client 30 bg_start rnet net_loop $DD2_NET.1 20 ||
 		return; }

@@ -451,9 +451,10 @@ ext4_fsck() {
 }
 
 # Client: numbered 4 KiB records "ddstack-seq TAG N", each written with
-# O_DIRECT and O_DSYNC at block N of TARGET; N goes to LOG once the write is
-# acknowledged. Until /tmp/seq.stop appears or a write fails:
-# seq_writer TARGET LOG TAG
+# O_DIRECT and O_DSYNC at block FIRST + N of TARGET (FIRST 0 unless given:
+# past what another writer of a raw disk uses); N goes to LOG once the write
+# is acknowledged. Until /tmp/seq.stop appears or a write fails:
+# seq_writer TARGET LOG TAG [FIRST]
 seq_writer() {
 	rm -f /tmp/seq.stop
 	: >$2
@@ -461,7 +462,7 @@ seq_writer() {
 	while [ ! -e /tmp/seq.stop ]; do
 		rec=$(printf 'ddstack-seq %s %08d' $3 $i)
 		{ echo "$rec"; head -c $((4095 - ${#rec})) /dev/zero; } |
-			dd of=$1 bs=4096 count=1 seek=$i iflag=fullblock oflag=direct,dsync \
+			dd of=$1 bs=4096 count=1 seek=$((${4:-0} + i)) iflag=fullblock oflag=direct,dsync \
 				conv=notrunc status=none || die "record $i: write failed"
 		echo $i >>$2
 		i=$((i + 1))
