@@ -783,7 +783,7 @@ static bool op_settled(const struct xsb_dev *x)
 /* Nothing more to do before the end of the budget (valid and event-storm serve on). */
 static bool op_finished(const struct xsb_dev *x)
 {
-	return op_settled(x) && bdev(x)->x.cls != C_VALID && bdev(x)->x.cls != C_STORM;
+	return op_settled(x) && x->cls != C_VALID && x->cls != C_STORM;
 }
 
 static void op_closing(struct xsb_dev *x)

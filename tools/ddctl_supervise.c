@@ -366,8 +366,8 @@ static bool snap_dev(int domid, const char *dir, struct sv_dev *d)
 	if (!snap_leaves(dir, -1, &d->keys, &d->nkeys))
 		return false;
 	snprintf(fe, sizeof(fe), "/local/domain/%d/device/%s/%s", d->fe, d->kind, d->devid);
-	if (!snap_leaves(fe, domid, &d->fe_keys, &d->nfe_keys))
-		d->nfe_keys = 0;	/* a frontend without a directory owns nothing of ours */
+	/* a frontend without a directory owns nothing of ours: no keys then */
+	snap_leaves(fe, domid, &d->fe_keys, &d->nfe_keys);
 	return true;
 }
 
@@ -689,14 +689,12 @@ static bool put(xs_transaction_t t, const char *dir, const char *key, const char
  * The frontend's nodes that belonged to the old backend domain (a vif's
  * "mtu", which the vif-bridge hotplug script writes): xenstored drops them
  * with that domain, and the new one may not create nodes in the frontend's
- * directory. Make each again, with the value it had, for the new domain.
+ * directory. Make each again, with the value it had, with @perms (the new
+ * domain owns it, the frontend reads it).
  */
-static bool fe_owned_nodes(xs_transaction_t t, const struct sv_dev *d, const char *fe, int newid)
+static bool fe_owned_nodes(xs_transaction_t t, const struct sv_dev *d, const char *fe,
+			   struct xs_permissions perms[2])
 {
-	struct xs_permissions perms[2] = {
-		{ .id = newid, .perms = XS_PERM_NONE },
-		{ .id = d->fe, .perms = XS_PERM_READ },
-	};
 	char path[PATH_LEN];
 	unsigned int i;
 	bool ok = true;
@@ -750,7 +748,7 @@ static bool repoint_nodes(xs_transaction_t t, const struct sv_dev *d, int old, i
 		return false;
 
 	ok &= grant_tree(t, fe, old, newid, 0);
-	ok &= fe_owned_nodes(t, d, fe, newid);
+	ok &= fe_owned_nodes(t, d, fe, perms);
 	ok &= put(t, fe, "backend-id", "%d", newid);
 	ok &= put(t, fe, "backend", "%s", be);
 

@@ -199,6 +199,7 @@ static struct ndev *ndev(const struct xsb_dev *x)
 {
 	return XSB_OWNER(x, struct ndev, x);
 }
+
 static bool stopping;			/* closing down: no more frames */
 
 static bool is_tx(enum cls c)
