@@ -227,13 +227,27 @@ hostile_front() {
 		xl list | awk -v d=$hdom 'NR > 1 && $2 == d {f = 1} END {exit !f}' || { gone=1; break; }
 		sleep 0.5
 	done
+	# the driver domain's xl devd removes the gone guest's backend directories
+	# (a directory left means a later detach through this driver domain times out)
+	local bdir=/local/domain/$ddom/backend/$([ $kind = blk ] && echo vbd || echo vif)/$hdom left=
+	for i in $(seq 40); do
+		left=$(xenstore-list $bdir 2>/dev/null | tr '\n' ' ')
+		[ -z "$left" ] && break
+		sleep 0.5
+	done
+	if [ -n "$left" ]; then
+		leaked=1
+		info "$p: $bdir still has: $left(state $(xenstore-read $bdir/${left%% *}/state 2>&1))"
+		gexec dd 20 "pgrep -a -f 'xl devd' || echo 'xl devd is not running'; tail -n 8 /lab/out/devd.log" &&
+			echo "$GOUT" | sed 's/^/  dd: /'
+	fi
 	gexec dd 30 dd_leak_snap && snap1=$(echo "$GOUT" | tail -n1)
 	local e0 e1 s0 s1
 	read -r _ e0 _ s0 <<<"$snap0"
 	read -r _ e1 _ s1 <<<"$snap1"
 	[ "$gone" = 1 ] && [ -n "$e1" ] && [ "$e0" = "$e1" ] &&
 		[ $((${s1:-0} - ${s0:-0})) -lt 2048 ] || leaked=1
-	local leakmsg="hostile domain $([ $gone = 1 ] && echo gone || echo "still there (grants mapped?)"), event channels $e0 -> $e1, unreclaimable slab $s0 -> $s1 kB"
+	local leakmsg="hostile domain $([ $gone = 1 ] && echo gone || echo "still there (grants mapped?)"), event channels $e0 -> $e1, unreclaimable slab $s0 -> $s1 kB${left:+, backend directories left: $left}"
 	info "$p: $leakmsg"
 	{
 		echo "neighbour base ${base:-0} during ${during:-0} ratio ${ratio:-0} unit $unit"

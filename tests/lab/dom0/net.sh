@@ -20,9 +20,9 @@ net_attach() {
 
 # net_detach GUEST MAC: unplug it with xl and wait until the guest lost the netdev
 net_detach() {
-	timeout 120 xl network-detach $1 $2 2>&1 || { echo "xl network-detach $1 $2 failed"; return 1; }
+	xl_detach network $1 $2 || return 1
 	gexec $1 90 client_nic_gone $2 || { echo "$GOUT"; return 1; }
-	echo "detached vif $2 from $1"
+	echo "detached vif $2 from $1$XL_DETACH_NOTE"
 }
 
 # net_xfer NAME GUEST [HOST]: 16 MiB over TCP each way between the guest and
