@@ -238,8 +238,7 @@ hostile_front() {
 	if [ -n "$left" ]; then
 		leaked=1
 		info "$p: $bdir still has: $left(state $(xenstore-read $bdir/${left%% *}/state 2>&1))"
-		gexec dd 20 "pgrep -a -f 'xl devd' || echo 'xl devd is not running'; tail -n 8 /lab/out/devd.log" &&
-			echo "$GOUT" | sed 's/^/  dd: /'
+		gexec dd 30 "tail -n 8 /lab/out/devd.log; devd_ensure" && echo "$GOUT" | sed 's/^/  dd: /'
 	fi
 	gexec dd 30 dd_leak_snap && snap1=$(echo "$GOUT" | tail -n1)
 	local e0 e1 s0 s1

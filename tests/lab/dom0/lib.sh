@@ -203,7 +203,8 @@ xl_detach() {
 		bdom=${be#/local/domain/}
 		bdom=$(xl domname ${bdom%%/*} 2>/dev/null)
 	done
-	[ -n "$bdom" ] && gexec $bdom 20 "tail -n 8 /lab/out/devd.log" && echo "$GOUT" | sed "s/^/  $bdom devd: /"
+	[ -n "$bdom" ] && gexec $bdom 20 "tail -n 8 /lab/out/devd.log; devd_ensure" &&
+		echo "$GOUT" | sed "s/^/  $bdom devd: /"
 	sleep 15
 	timeout 120 xl $kind-detach $dom $dev 2>&1 || {
 		echo "xl $kind-detach $dom $dev failed twice, first: ${err:-?}"

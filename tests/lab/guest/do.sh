@@ -807,6 +807,18 @@ vifs_plugged() {
 	done
 }
 
+# Driver domain: xl devd running, or started anew (saying so, with the end
+# of its log): without it no backend directory is removed and no hotplug
+# script runs, so every detach through this domain times out.
+devd_ensure() {
+	pgrep -f "xl devd" >/dev/null && { echo "xl devd running"; return 0; }
+	echo "xl devd was not running; its log ends:"
+	tail -n 5 /lab/out/devd.log
+	setsid xl devd -F >>/lab/out/devd.log 2>&1 </dev/null &
+	wait_for 'pgrep -f "xl devd" >/dev/null' 10 || die "xl devd did not start again"
+	echo "xl devd started anew"
+}
+
 # Driver domain: vifs that were attached when their backend module was
 # reloaded wait for their hotplug script again (hotplug-status), but a running
 # xl devd runs a device's scripts once: start it anew, it plugs what waits.
