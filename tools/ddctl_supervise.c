@@ -317,11 +317,12 @@ static bool snap_leaves(const char *dir, int owner, struct sv_key **out, unsigne
 	struct sv_key *k;
 	char *val;
 
+	*out = NULL;
+	*nout = 0;
 	keys = xs_directory(xs, XBT_NULL, dir, &n);
 	if (!keys)
 		return false;
 	*out = k = calloc(n ? n : 1, sizeof(*k));
-	*nout = 0;
 	if (!k) {
 		free(keys);
 		return false;

@@ -191,14 +191,15 @@ dd_disk_spec() {
 # xl runs once more (a backend directory gone by then leaves xl only the
 # frontend to clean up). A second refusal fails; a second success says so.
 xl_detach() {
-	local kind=$1 dom=$2 dev=$3 out err be bdom
+	local kind=$1 dom=$2 dev=$3 out err list be bdom
 	XL_DETACH_NOTE=
 	out=$(timeout 120 xl $kind-detach $dom $dev 2>&1) && { echo "$out"; return 0; }
 	echo "$out"
 	err=$(echo "$out" | grep -m1 -E 'error|timed out' | sed 's/^libxl: error: //' | cut -c1-100)
 	echo "xl $kind-detach $dom $dev: ${err:-failed}; the devices now:"
-	xl $kind-list $dom 2>&1
-	for be in $(xl $kind-list $dom 2>/dev/null | awk 'NR > 1 {print $NF}'); do
+	list=$(xl $kind-list $dom 2>&1)
+	echo "$list"
+	for be in $(echo "$list" | awk 'NR > 1 && $NF ~ /^\/local\/domain\// {print $NF}'); do
 		echo "  $be: state $(xenstore-read $be/state 2>&1) online $(xenstore-read $be/online 2>&1)"
 		bdom=${be#/local/domain/}
 		bdom=$(xl domname ${bdom%%/*} 2>/dev/null)

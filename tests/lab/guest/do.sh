@@ -350,9 +350,7 @@ dd_backends() {
 	ip link set $nic master br0 && ip link set $nic up && ip link set br0 up || die "bridge"
 	ip addr add $DD_IP/24 dev br0
 	wait_for "ping -c1 -W1 $PEER_IP >/dev/null" 30 || die "peer not reachable over br0"
-	setsid xl devd -F >/lab/out/devd.log 2>&1 </dev/null &
-	sleep 1
-	pgrep -f "xl devd" >/dev/null || die "xl devd did not start: $(tail -5 /lab/out/devd.log)"
+	devd_start
 	echo "backends ($1) ready, bridge br0 = $nic"
 }
 
@@ -417,11 +415,7 @@ dd2_serve() {
 	modprobe -a xen-gntdev xen-evtchn xen-privcmd 2>/dev/null
 	dd_insmod ddcore ddblkback ddnetback >/dev/null || die "ddblkback, ddnetback"
 	[ -b /dev/xvdb ] || die "no /dev/xvdb to serve"
-	if ! pgrep -f "xl devd" >/dev/null; then
-		setsid xl devd -F >/lab/out/devd.log 2>&1 </dev/null &
-		sleep 1
-	fi
-	pgrep -f "xl devd" >/dev/null || die "xl devd did not start: $(tail -3 /lab/out/devd.log)"
+	pgrep -f "xl devd" >/dev/null || devd_start
 	xenstore-write data/ddstack-ready 1 || die "xenstore-write data/ddstack-ready"
 	echo "dd2 serves with $(lsmod | awk '/^dd/ {printf "%s ", $1}')"
 }
@@ -807,6 +801,14 @@ vifs_plugged() {
 	done
 }
 
+# Driver domain: start xl devd (its log goes on in /lab/out/devd.log) and
+# see that it is still up a second later.
+devd_start() {
+	setsid xl devd -F >>/lab/out/devd.log 2>&1 </dev/null &
+	sleep 1
+	pgrep -f "xl devd" >/dev/null || die "xl devd did not start: $(tail -n 5 /lab/out/devd.log)"
+}
+
 # Driver domain: xl devd running, or started anew (saying so, with the end
 # of its log): without it no backend directory is removed and no hotplug
 # script runs, so every detach through this domain times out.
@@ -814,8 +816,7 @@ devd_ensure() {
 	pgrep -f "xl devd" >/dev/null && { echo "xl devd running"; return 0; }
 	echo "xl devd was not running; its log ends:"
 	tail -n 5 /lab/out/devd.log
-	setsid xl devd -F >>/lab/out/devd.log 2>&1 </dev/null &
-	wait_for 'pgrep -f "xl devd" >/dev/null' 10 || die "xl devd did not start again"
+	devd_start
 	echo "xl devd started anew"
 }
 
@@ -835,7 +836,7 @@ devd_replug() {
 	[ -n "$waiting" ] || return 0
 	pkill -f "xl devd"
 	wait_for '! pgrep -f "xl devd" >/dev/null' 10
-	setsid xl devd -F >>/lab/out/devd.log 2>&1 </dev/null &
+	devd_start
 	wait_for "vifs_plugged $waiting" 30 ||
 		die "vifs$waiting not plugged again by xl devd"
 	echo "xl devd started anew: vifs$waiting plugged again"
