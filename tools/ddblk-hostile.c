@@ -3,6 +3,7 @@
  * ddblk-hostile - a hostile blkif frontend, run as root inside a PV guest.
  *
  *	ddblk-hostile [--seconds N] [--only CLASS] <vdev-number>
+ *	ddblk-hostile --list
  *
  * Attaches from user space (gntalloc, evtchn, xenbus) to the backend of the
  * guest's vbd <vdev-number>, which no kernel frontend may have bound, and
@@ -42,6 +43,9 @@
  * the frontend and brings the backend back to InitWait.  A class only starts
  * within --seconds, but then runs to its own bounds (at most about 60 s,
  * 2 min for xs-state-flap); the attach after them gets at least 10 s.
+ *
+ * --list prints the class names, one per line, in the order a whole run
+ * takes them (a caller may run them one at a time with --only).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -1055,11 +1059,23 @@ static void run_xs_class(int c)
 		xs_refuse(c);
 }
 
+/* The class names in the order main() runs them. */
+static void list(void)
+{
+	int i;
+
+	for (i = C_XS_ORDER; i < NR_CLASSES; i++)
+		printf("%s\n", class_name[i]);
+	for (i = 0; i <= C_OVERFLOW; i++)
+		printf("%s\n", class_name[i]);
+}
+
 static void usage(FILE *f)
 {
 	int i;
 
 	fprintf(f, "usage: ddblk-hostile [--seconds N] [--only CLASS] <vdev-number>\n"
+		"       ddblk-hostile --list\n"
 		"Attach to the backend of this guest's vbd <vdev-number> (no kernel\n"
 		"frontend bound) and send it malformed requests.  Classes:");
 	for (i = 0; i < NR_CLASSES; i++)
@@ -1072,6 +1088,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "seconds", required_argument, NULL, 's' },
 		{ "only", required_argument, NULL, 'o' },
+		{ "list", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1081,7 +1098,7 @@ int main(int argc, char **argv)
 	const char *vdev;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "s:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:o:lh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			seconds = strtoul(optarg, &end, 10);
@@ -1099,6 +1116,9 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'l':
+			list();
+			return 0;
 		case 'h':
 			usage(stdout);
 			return 0;

@@ -155,6 +155,8 @@ struct ddnf_info;
  * @gref_rx_head: pool of grant references for rx buffers
  * @rx_stalled: the last poll stopped at an incomplete packet
  * @rx_stall_prod: response producer seen then
+ * @tx_evt_prod: tx response producer seen by the last tx event (handler only)
+ * @rx_evt_prod: rx response producer seen by the last rx event (handler only)
  * @refill_timer: retries a failed refill
  * @tx_evtchn: tx (or shared) event channel
  * @rx_evtchn: rx event channel (== @tx_evtchn without split channels)
@@ -186,6 +188,8 @@ struct ddnf_queue {
 	grant_ref_t gref_rx_head;
 	bool rx_stalled;
 	RING_IDX rx_stall_prod;
+	RING_IDX tx_evt_prod;
+	RING_IDX rx_evt_prod;
 	struct timer_list refill_timer;
 
 	evtchn_port_t tx_evtchn;
@@ -224,6 +228,8 @@ struct ddnf_queue {
  * @rx_gso4: we published feature-gso-tcpv4 (GSO extras accepted on rx)
  * @rx_gso6: we published feature-gso-tcpv6
  * @bad_rsp: protocol violations seen in this connection
+ * @spurious_events: events that came with no new response (throttled by
+ *	late EOI)
  * @grants_leaked: grants (and their pages) never given back because the
  *	backend still had them in use when we ended access
  * @backend_reconnects: connections set up after the first one
@@ -250,6 +256,7 @@ struct ddnf_info {
 	bool rx_gso4;
 	bool rx_gso6;
 	atomic_t bad_rsp;
+	atomic64_t spurious_events;
 	atomic64_t grants_leaked;
 	u64 backend_reconnects;
 };
@@ -263,6 +270,7 @@ void ddnf_data_start(struct ddnf_info *info);
 void ddnf_data_stop(struct ddnf_info *info);
 void ddnf_broken(struct ddnf_info *info, const char *why);
 void ddnf_bad_rsp(struct ddnf_queue *q, const char *dir, enum ddnet_rsp_verdict v);
+void ddnf_eoi(struct ddnf_queue *q, int irq, bool work);
 
 /* tx.c */
 netdev_tx_t ddnf_start_xmit(struct sk_buff *skb, struct net_device *dev);
@@ -271,6 +279,7 @@ void ddnf_tx_gc(struct ddnf_queue *q);
 void ddnf_tx_reclaim(struct ddnf_queue *q);
 irqreturn_t ddnf_tx_interrupt(int irq, void *data);
 irqreturn_t ddnf_interrupt(int irq, void *data);
+bool ddnf_tx_event(struct ddnf_queue *q);
 
 /* rx.c */
 int ddnf_rx_fill(struct ddnf_queue *q, gfp_t gfp);
@@ -278,6 +287,7 @@ void ddnf_rx_reclaim(struct ddnf_queue *q);
 int ddnf_poll(struct napi_struct *napi, int budget);
 void ddnf_refill_timeout(struct timer_list *t);
 irqreturn_t ddnf_rx_interrupt(int irq, void *data);
+bool ddnf_rx_event(struct ddnf_queue *q);
 
 /* stats.c */
 extern const struct ethtool_ops ddnf_ethtool_ops;

@@ -142,20 +142,22 @@ int ddnf_queue_setup(struct ddnf_queue *q)
 		return -ENOMEM;
 	RING_PUSH_REQUESTS(&q->rx);
 	q->rx_stalled = false;
+	q->tx_evt_prod = 0;
+	q->rx_evt_prod = 0;
 
 	WRITE_ONCE(q->up, true);
 	if (info->split_evtchn) {
 		snprintf(q->tx_irq_name, sizeof(q->tx_irq_name), "%s-q%u-tx", name, q->idx);
 		snprintf(q->rx_irq_name, sizeof(q->rx_irq_name), "%s-q%u-rx", name, q->idx);
 		err = ddcore_front_evtchn_alloc(dev, &q->tx_evtchn, ddnf_tx_interrupt,
-						q->tx_irq_name, q, false);
+						q->tx_irq_name, q, true);
 		if (err < 0) {
 			q->tx_evtchn = 0;
 			return err;
 		}
 		q->tx_irq = err;
 		err = ddcore_front_evtchn_alloc(dev, &q->rx_evtchn, ddnf_rx_interrupt,
-						q->rx_irq_name, q, false);
+						q->rx_irq_name, q, true);
 		if (err < 0) {
 			q->rx_evtchn = 0;
 			return err;
@@ -164,7 +166,7 @@ int ddnf_queue_setup(struct ddnf_queue *q)
 	} else {
 		snprintf(q->tx_irq_name, sizeof(q->tx_irq_name), "%s-q%u", name, q->idx);
 		err = ddcore_front_evtchn_alloc(dev, &q->tx_evtchn, ddnf_interrupt,
-						q->tx_irq_name, q, false);
+						q->tx_irq_name, q, true);
 		if (err < 0) {
 			q->tx_evtchn = 0;
 			return err;
@@ -210,6 +212,24 @@ void ddnf_queue_teardown(struct ddnf_queue *q)
 	memset(&q->tx, 0, sizeof(q->tx));
 	memset(&q->rx, 0, sizeof(q->rx));
 	q->rx_stalled = false;
+}
+
+/**
+ * ddnf_eoi() - end an event of one of the queue's channels (late EOI)
+ * @q: the queue
+ * @irq: the channel's irq
+ * @work: the event brought a new response; without one it is spurious,
+ *	and Xen delays the next event of a channel that keeps sending them
+ *
+ * A broken backend's channel is left masked: it cannot flood the client
+ * until it reconnects, which binds new channels.
+ */
+void ddnf_eoi(struct ddnf_queue *q, int irq, bool work)
+{
+	if (!work)
+		atomic64_inc(&q->info->spurious_events);
+	if (!READ_ONCE(q->info->broken))
+		ddcore_eoi(irq, work);
 }
 
 /**

@@ -550,7 +550,7 @@ void ddnf_refill_timeout(struct timer_list *t)
 }
 
 /**
- * ddnf_rx_interrupt() - rx event channel handler
+ * ddnf_rx_interrupt() - rx event channel handler (split channels)
  * @irq: interrupt
  * @data: the queue
  *
@@ -560,7 +560,26 @@ irqreturn_t ddnf_rx_interrupt(int irq, void *data)
 {
 	struct ddnf_queue *q = data;
 
+	ddnf_eoi(q, irq, ddnf_rx_event(q));
+	return IRQ_HANDLED;
+}
+
+/**
+ * ddnf_rx_event() - an event for the rx ring: schedule the poll
+ * @q: the queue
+ *
+ * Called from the channel's handler only.
+ *
+ * Return: the response producer moved since the last such event (see
+ * ddnf_tx_event()).
+ */
+bool ddnf_rx_event(struct ddnf_queue *q)
+{
+	RING_IDX prod = READ_ONCE(q->rx.sring->rsp_prod);
+	bool work = prod != q->rx_evt_prod;
+
+	q->rx_evt_prod = prod;
 	if (likely(READ_ONCE(q->up)))
 		napi_schedule(&q->napi);
-	return IRQ_HANDLED;
+	return work;
 }

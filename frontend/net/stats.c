@@ -49,7 +49,7 @@ static const struct ddnf_stat_desc ddnf_qstat_desc[] = {
 
 /* Device-wide values after the per queue sums. */
 enum { DS_TX_BAD_RSP, DS_GRANTS_LEAKED, DS_RECONNECTS, DS_BAD_RSP, DS_BROKEN,
-	DS_QUEUES, DS_NR };
+	DS_QUEUES, DS_SPURIOUS, DS_NR };
 
 static const char * const ddnf_dstat_names[DS_NR] = {
 	[DS_TX_BAD_RSP] = "tx_bad_rsp",
@@ -58,6 +58,7 @@ static const char * const ddnf_dstat_names[DS_NR] = {
 	[DS_BAD_RSP] = "bad_rsp_this_connection",
 	[DS_BROKEN] = "broken",
 	[DS_QUEUES] = "queues",
+	[DS_SPURIOUS] = "spurious_events",
 };
 
 static u64 *ddnf_qs_field(struct ddnf_qstats *st, unsigned int k)
@@ -154,6 +155,7 @@ static void ddnf_get_ethtool_stats(struct net_device *dev,
 	d[DS_BAD_RSP] = atomic_read(&info->bad_rsp);
 	d[DS_BROKEN] = READ_ONCE(info->broken);
 	d[DS_QUEUES] = READ_ONCE(info->nr_queues);
+	d[DS_SPURIOUS] = atomic64_read(&info->spurious_events);
 }
 
 const struct ethtool_ops ddnf_ethtool_ops = {

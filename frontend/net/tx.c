@@ -522,6 +522,29 @@ void ddnf_tx_reclaim(struct ddnf_queue *q)
 }
 
 /**
+ * ddnf_tx_event() - an event for the tx ring: collect its responses
+ * @q: the queue
+ *
+ * Called from the channel's handler only.
+ *
+ * Return: the response producer moved since the last such event; an event
+ * without a new response is spurious, and late EOI throttles a backend
+ * that sends many.
+ */
+bool ddnf_tx_event(struct ddnf_queue *q)
+{
+	RING_IDX prod = READ_ONCE(q->tx.sring->rsp_prod);
+	bool work = prod != q->tx_evt_prod;
+	unsigned long flags;
+
+	q->tx_evt_prod = prod;
+	spin_lock_irqsave(&q->tx_lock, flags);
+	ddnf_tx_gc(q);
+	spin_unlock_irqrestore(&q->tx_lock, flags);
+	return work;
+}
+
+/**
  * ddnf_tx_interrupt() - tx event channel handler (split channels)
  * @irq: interrupt
  * @data: the queue
@@ -531,11 +554,8 @@ void ddnf_tx_reclaim(struct ddnf_queue *q)
 irqreturn_t ddnf_tx_interrupt(int irq, void *data)
 {
 	struct ddnf_queue *q = data;
-	unsigned long flags;
 
-	spin_lock_irqsave(&q->tx_lock, flags);
-	ddnf_tx_gc(q);
-	spin_unlock_irqrestore(&q->tx_lock, flags);
+	ddnf_eoi(q, irq, ddnf_tx_event(q));
 	return IRQ_HANDLED;
 }
 
@@ -548,6 +568,10 @@ irqreturn_t ddnf_tx_interrupt(int irq, void *data)
  */
 irqreturn_t ddnf_interrupt(int irq, void *data)
 {
-	ddnf_tx_interrupt(irq, data);
-	return ddnf_rx_interrupt(irq, data);
+	struct ddnf_queue *q = data;
+	bool work = ddnf_tx_event(q);
+
+	work |= ddnf_rx_event(q);
+	ddnf_eoi(q, irq, work);
+	return IRQ_HANDLED;
 }

@@ -566,7 +566,19 @@ def parse_hostile(path):
                 classes[name] = c
                 continue
             words = line.split()
-            if words and words[0] in ("neighbour", "leak", "flags"):
+            if len(words) >= 4 and words[0] == "snap":
+                # snap CLASS rc RC crashed C hung H leaked L warned W | SNAPSHOT
+                # or snap CLASS rc RC unanswered (the driver domain did not answer)
+                head, _, snapshot = line.partition(" | ")
+                hw = head.split()
+                f = dict(zip(hw[4::2], hw[5::2]))
+                extra.setdefault("snaps", {})[hw[1]] = {
+                    "rc": int(hw[3]) if hw[3].lstrip("-").isdigit() else -1,
+                    "unanswered": hw[4:5] == ["unanswered"],
+                    "flags": {k: f.get(k) == "1" for k in ("crashed", "hung", "leaked", "warned")},
+                    "dd": snapshot,
+                }
+            elif words and words[0] in ("neighbour", "leak", "flags"):
                 extra[words[0]] = words[1:]
             elif words and words[0] == "ddlog":
                 extra.setdefault("ddlog", []).append(line[len("ddlog "):])
@@ -576,11 +588,18 @@ def parse_hostile(path):
 def build_hostile(outdir):
     """hostile.json: per kind (blk, net), per class and per backend (ddstack,
     upstream) what was sent, answered with an error, dropped, and the driver
-    domain's crashed/hung/leaked flags of that run (one run of every class
-    per backend and kind: the flags are the run's)."""
-    doc = {"note": "crashed/hung/leaked are measured once per run of all classes against a "
-                   "backend (driver domain alive and its kernel log clean; hostile domain gone "
-                   "after shutdown, event channels and unreclaimable slab back); warned: the driver domain's kernel logged a WARNING",
+    domain's crashed/hung/leaked/warned flags of that class (each class is
+    its own attach and close, measured in the driver domain after it); the
+    whole run's own flags and figures under "runs"."""
+    doc = {"note": "each class runs alone (its own attach and close), then the driver domain "
+                   "measures itself: crashed = BUG/Oops/GPF logged during the class (or the "
+                   "domain gone); hung = the class timed out, a lockup was logged, the backend "
+                   "stayed Connected after the close, or the driver domain did not answer; "
+                   "leaked = event channels above the start, unreclaimable slab up over 1 MiB, "
+                   "or ddblkback still holding grants after the close; warned = a WARNING "
+                   "logged during the class. runs.*: the whole run (hostile domain gone after "
+                   "shutdown, event channels and slab back, the neighbour's rate during the "
+                   "attack against undisturbed)",
            "blk": {}, "net": {}, "runs": {}}
     for fn in sorted(os.listdir(os.path.join(outdir, "hostile-runs"))):
         m = re.match(r"^(ddstack|upstream)-(blk|net)\.txt$", fn)
@@ -608,10 +627,22 @@ def build_hostile(outdir):
                            "sunreclaim_kb_before": int(lk[6]), "sunreclaim_kb_after": int(lk[7])}
         run["tool_rc"] = int(flags.get("rc", "-1"))
         doc["runs"]["%s-%s" % (be, kind)] = run
+        snaps = extra.get("snaps", {})
         for name, c in classes.items():
             if kind == "blk":
                 c["dropped"] = c["no_answer"]	# requests the backend never answered
-            c.update({k: run[k] for k in ("crashed", "hung", "leaked", "warned")})
+            sn = snaps.get(name)
+            if sn is None:
+                # not measured (not run, or a whole-run record): unknown
+                c.update({k: None for k in ("crashed", "hung", "leaked", "warned")})
+            elif sn["unanswered"]:
+                c.update({"crashed": run["crashed"], "hung": not run["crashed"],
+                          "leaked": None, "warned": None})
+            else:
+                c.update(sn["flags"])
+            if sn is not None:
+                c["tool_rc"] = sn["rc"]
+                c["dd_after"] = sn["dd"]
             doc[kind].setdefault(name, {})[be] = c
     return doc
 

@@ -257,9 +257,13 @@ def t_recovery_without_upstream():
 
 HOSTILE_TXT = """hostile: dom 4 vif 0
 class valid: sent 11, ok 11, error 0, dropped 0, null 0, no-answer 0, backend Connected, verdict PASS
+snap valid rc 0 crashed 0 hung 0 leaked 0 warned 0 | 1 evtchn 8 sunreclaim 9512 bug 0 lockup 0 warn 0 bestate 6
 class gso-bad-type: sent 33, ok 0, error 2, dropped 1, null 0, no-answer 31, backend Connected, verdict FAIL
+snap gso-bad-type rc 1 crashed 0 hung 1 leaked 1 warned 1 | 2 evtchn 9 sunreclaim 9530 bug 0 lockup 0 warn 1 bestate 4
 hostile: cut off: the backend answered nothing on a fresh connection and stays Connected
 class ring-overflow: not run, the backend cut this frontend off
+class bad-flood: sent 3, ok 3, error 0, dropped 0, null 0, no-answer 0, backend Connected, verdict PASS
+snap bad-flood rc 124 unanswered
 neighbour base 131.63 during 158.76 ratio 1.21 unit Mbit/s
 leak gone 1 evtchn 8 8 sunreclaim 9512 9564
 flags crashed 0 hung 0 leaked 0 warned 0 rc 1
@@ -277,8 +281,15 @@ def t_hostile_classes():
         c = net["gso-bad-type"]["upstream"]
         assert (c["sent"], c["errored"], c["dropped"], c["no_answer"]) == (33, 1, 1, 31), c
         assert c["backend_state"] == "Connected", c
+        assert (c["crashed"], c["hung"], c["leaked"], c["warned"], c["tool_rc"]) == \
+            (False, True, True, True, 1), c
+        c = net["valid"]["upstream"]
+        assert not (c["crashed"] or c["hung"] or c["leaked"] or c["warned"]), c
         c = net["ring-overflow"]["upstream"]
         assert c["verdict"] == "not-run" and "backend_state" not in c, c
+        assert c["crashed"] is None and c["leaked"] is None, c
+        c = net["bad-flood"]["upstream"]
+        assert c["hung"] is True and c["crashed"] is False and c["leaked"] is None, c
         run = doc["runs"]["upstream-net"]
         assert run["neighbour"]["ratio"] == 1.21 and not run["crashed"], run
         assert run["leak"]["evtchn_after"] == 8 and run["tool_rc"] == 1, run

@@ -106,14 +106,14 @@ hback-blk-bounce hback-blk-neighbour-fio hback-blk-tool hback-blk-removed hback-
 # from which the host writes build/bench/hostile.json.
 hostile_front() {
 	local be=$1 kind=$2 p rec base during ratio rc out snap0 snap1 hdom ddom i gone=0
-	local crashed=0 hung=0 leaked=0 warned=0 arg npid ppid= n nout trouble unit
+	local crashed=0 hung=0 leaked=0 warned=0 arg dev span ppid= n nout trouble unit
 	p=$([ $be = ddstack ] && echo "$kind-hostile" || echo "upstream-$kind-hostile")
 	want $p || return 0
 	mkdir -p $OUT/hostile-runs
 	rec=$OUT/hostile-runs/$be-$kind.txt
 	: >$rec
 	ddom=$(xl domid dd)
-	unit=$([ $kind = blk ] && echo ms || echo Mbit/s)
+	unit=$([ $kind = blk ] && echo MB/s || echo Mbit/s)
 	gexec dd 30 dd_leak_snap && snap0=$(echo "$GOUT" | tail -n1)
 	gstart hostile || { result FAIL $p-boots "$STEP"; return 1; }
 	hdom=$(xl domid hostile)
@@ -129,11 +129,12 @@ hostile_front() {
 				>/dev/null 2>&1 && break
 			sleep 0.5
 		done
-		arg="ddblk-hostile --seconds 90 51728"
+		dev=51728
+		arg="ddblk-hostile --seconds 60 $dev"
 	else
 		dcheck $p-attach net_attach hostile $HOSTILE_MAC || { gstop hostile; return 1; }
-		arg="ddnet-hostile --seconds 150 $(xl network-list hostile |
-			awk -v m=$HOSTILE_MAC '$3 == m {print $1}')"
+		dev=$(xl network-list hostile | awk -v m=$HOSTILE_MAC '$3 == m {print $1}')
+		arg="ddnet-hostile --seconds 60 $dev"
 	fi
 	# The attacker gets a CPU of its own, as on a real host, so that the
 	# neighbour's figures measure what the attack costs it through the driver
@@ -141,48 +142,61 @@ hostile_front() {
 	# driver domain and client on CPU 1, for both figures.
 	xl vcpu-pin hostile all 0 && xl vcpu-pin dd all 1 && xl vcpu-pin client all 1 ||
 		info "$p: vcpu-pin failed; the figures share the CPUs"
-	# the neighbour undisturbed: the hostile guest up, attached and idle
+	# the neighbour undisturbed (the hostile guest up, attached and idle) and
+	# during the attack, as a rate over rounds: fio verify of 32 MiB, or
+	# netperf of 10 s, until the attack ends
 	if [ $kind = blk ]; then
-		gexec client 300 fio_verify_timed /dev/xvdb randwrite 128M &&
-			base=$(echo "$GOUT" | awk '/^elapsed_ms/ {print $2}')
+		span="fio_verify_span /dev/xvdb 32"
 	else
-		gexec client 60 net_bench TCP_STREAM 20 &&
-			base=$(echo "$GOUT" | awk '/^netperf/ {split($3, a, ","); print a[1]}')
+		span=net_bench_span
 	fi
-	info "$p: neighbour undisturbed: ${base:-?} $unit"
+	gexec client 300 "$span /tmp/nstop-never 20" &&
+		base=$(echo "$GOUT" | awk '/^span/ {print $(NF - 1)}')
+	info "$p: neighbour undisturbed: ${base:-?} $unit ($GOUT)"
+	# the driver domain measures itself after each class
+	check $p-snapper-start dd 30 bg_start snap hostile_snapper $hdom \
+		$([ $kind = blk ] && echo vbd || echo vif) $dev
 	step "client + hostile: $p ($be)"
-	if [ $kind = blk ]; then
-		(gexec client 900 fio_verify_timed /dev/xvdb randwrite 128M; echo "$? $GOUT" >/tmp/neighbour.out) &
-		npid=$!
-	else
-		(gexec client 200 net_bench TCP_STREAM 60; echo "$? $GOUT" >/tmp/neighbour.out) &
-		npid=$!
+	gexec client 30 "rm -f /tmp/nstop; bg_start nspan $span /tmp/nstop 1800" >/dev/null
+	if [ $kind = net ]; then
 		# traffic towards the hostile guest's MAC while it stalls its rx ring
 		(sleep 5; while :; do ping -c 20 -i 0.05 -W 1 10.99.0.6 >/dev/null 2>&1; done) &
 		ppid=$!
 		ip neigh replace 10.99.0.6 lladdr $HOSTILE_MAC dev $PEER_NIC 2>/dev/null
 	fi
-	gexec hostile 400 "/lab/tools/$arg >/tmp/hostile.out 2>&1; rc=\$?; grep -E '^class|^hostile:' /tmp/hostile.out >/tmp/hostile.lines; tail -n 3 /tmp/hostile.out; exit \$rc"
-	rc=$?
+	# the classes in the background there; progress here every 30 s
+	gexec hostile 30 "bg_start hc hostile_classes $ddom $arg" >/dev/null
+	local t0=$(date +%s) last=
+	rc=124
+	while [ $(($(date +%s) - t0)) -lt 2400 ]; do
+		sleep 30
+		gexec hostile 30 "[ -e /tmp/bg.hc.rc ] && echo done; grep -c '^snap' /tmp/hostile.lines; grep '^class' /tmp/hostile.lines | tail -n 1 | cut -c1-100"
+		case "$GOUT" in
+		done*) gexec hostile 30 "bg_wait hc 10"; rc=$?; break ;;
+		"$last") ;;
+		*) last=$GOUT
+		   info "$p: $(echo "$GOUT" | head -n1) classes measured, after $(($(date +%s) - t0)) s: $(echo "$GOUT" | tail -n1)" ;;
+		esac
+	done
 	out=$GOUT
 	[ $rc = 124 ] && hung=1
 	[ -n "$ppid" ] && kill $ppid 2>/dev/null
+	gexec client 30 "touch /tmp/nstop" >/dev/null
+	# the snapper ends on "end" (also when the class loop could not write it)
+	xenstore-write /local/domain/$hdom/data/hostile-class end &&
+		xenstore-chmod /local/domain/$hdom/data/hostile-class n$hdom r$ddom
+	gexec dd 60 "bg_wait snap 50" || info "$p: the snapper: $GOUT"
 	gcat hostile /tmp/hostile.lines >>$rec
-	grep -E '^class|^hostile' $rec | sed 's/^/  /'
+	grep -E '^class|^hostile|^snap' $rec | grep -vE '^snap .* rc 0 crashed 0 hung 0 leaked 0 warned 0 ' |
+		sed 's/^/  /'
 	out=$(cat $rec)
-	wait $npid
+	gexec client 200 "bg_wait nspan 190"
+	n=$?
+	nout=$GOUT
+	during=$(echo "$nout" | awk '/^span/ {print $(NF - 1)}')
+	ratio=$(awk -v b="$base" -v d="$during" 'BEGIN {if (b > 0 && d > 0) printf "%.2f", d / b}')
 	xl vcpu-pin dd all all
 	xl vcpu-pin client all all
-	n=$(head -n1 /tmp/neighbour.out | cut -d' ' -f1)
-	nout=$(cat /tmp/neighbour.out)
-	if [ $kind = blk ]; then
-		during=$(echo "$nout" | awk '/^elapsed_ms/ {print $2}')
-		# a longer run is a slower one
-		ratio=$(awk -v b="$base" -v d="$during" 'BEGIN {if (b > 0 && d > 0) printf "%.2f", b / d}')
-	else
-		during=$(echo "$nout" | awk '{for (i = 1; i < NF; i++) if ($i == "netperf") {split($(i + 2), a, ","); print a[1]; exit}}')
-		ratio=$(awk -v b="$base" -v d="$during" 'BEGIN {if (b > 0 && d > 0) printf "%.2f", d / b}')
-	fi
 	# the driver domain: alive, answering, and what its kernel logged
 	if [ "$(xl domid dd 2>/dev/null)" != "$ddom" ] || crashed dd; then
 		crashed=1
@@ -203,15 +217,19 @@ hostile_front() {
 			result FAIL $p-neighbour "$(echo "$nout" | tail -c 300)"
 		fi
 		# A measurement, recorded in hostile.json with its target (0.8 of the
-		# undisturbed figure). Not a pass/fail test: under emulation the block
-		# figure spreads from 0.72x to 0.86x for ddblkback between runs, while
-		# upstream's spreads 0.86x-1.03x (docs/reliability.md).
+		# undisturbed rate) and set against upstream's backend under the same
+		# attack in the same run. Not a pass/fail test: every class is its own
+		# connect and close, and the driver domain shares its emulated CPU with
+		# the neighbour, so what the attack costs the driver domain comes out of
+		# the neighbour's time (docs/threat-model.md, "Gaps").
+		local up=$(awk '$1 == "neighbour" {print $7}' $OUT/hostile-runs/upstream-$kind.txt 2>/dev/null)
+		up=${up:+, upstream ${up}x in this run}
 		if [ -z "$ratio" ]; then
 			result FAIL $p-neighbour-measured "no figure (${base:-?} -> ${during:-?} $unit)"
 		elif awk -v r="$ratio" 'BEGIN {exit !(r >= 0.8)}'; then
-			result PASS $p-neighbour-measured "${ratio}x of undisturbed ($base -> $during $unit), within the 0.8 target"
+			result PASS $p-neighbour-measured "${ratio}x of undisturbed ($base -> $during $unit$up), within the 0.8 target"
 		else
-			result PASS $p-neighbour-measured "${ratio}x of undisturbed ($base -> $during $unit), BELOW the 0.8 target"
+			result PASS $p-neighbour-measured "${ratio}x of undisturbed ($base -> $during $unit$up), BELOW the 0.8 target"
 		fi
 		[ $kind = net ] && check net-hostile-dd-counters dd 30 dd_vif_drops $hdom
 		[ $kind = blk ] && check blk-hostile-dd-counters dd 30 dd_vbd_bad $hdom 51728
@@ -264,7 +282,7 @@ hostile_front() {
 # ddnetback-hostile against ddnetfront: class, the ddnetfront statistic it
 # must raise, and whether the device must end up broken (ddnetfront's
 # max_bad_rsp is 16 for the run). One NIC per class, devids from 5.
-HBACK_NET_CLASSES="valid:-:0 event-storm:-:0 tx-bad-id:tx_bad_id:1 tx-not-pending:tx_not_pending:1
+HBACK_NET_CLASSES="valid:-:0 event-storm:spurious_events:0 tx-bad-id:tx_bad_id:1 tx-not-pending:tx_not_pending:1
 tx-bad-status:tx_bad_status:1 tx-rsp-overrun:-:1 rx-bad-id:rx_bad_id:1 rx-bad-offset:rx_bad_offset:1
 rx-bad-size:rx_bad_offset:1 rx-bad-flags:rx_bad_flags:1 rx-bad-extra:rx_bad_extra:1
 rx-too-many-slots:rx_too_long:1 rx-rsp-overrun:-:1 rx-hold-grants:grants_leaked:1 state-cycle:-:-"

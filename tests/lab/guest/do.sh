@@ -1088,6 +1088,185 @@ dd_leak_snap() {
 	echo "evtchn $(grep -c 'xen-dyn' /proc/interrupts) sunreclaim $(awk '/^SUnreclaim:/ {print $2}' /proc/meminfo)"
 }
 
+# ---- hostile frontends, one class at a time ----
+# The hostile guest: run TOOL's classes one at a time, each its own attach
+# and close (--only), and after each let the driver domain measure itself:
+# the class goes to data/hostile-class (readable by the driver domain), whose
+# hostile_snapper answers in its data/hostile-snap. The flags of a class are
+# what changed in the driver domain while it ran (against the snapshot before
+# it): crashed (BUG/Oops/GPF in its log), hung (the class's run timed out,
+# its lockup lines grew, its backend still Connected after the close, or no
+# answer at all), leaked (event channels above the start, unreclaimable slab
+# up 1 MiB, or ddblkback still holding grants), warned (a WARNING).
+# Everything to /tmp/hostile.out; class, snap and summary lines to
+# /tmp/hostile.lines. hostile_classes DDOM TOOL ARGS... (ARGS end in the device)
+hostile_classes() {
+	hc_dd=$1 hc_tool=/lab/tools/$2
+	shift 2
+	# the xenstore classes first, as a whole run takes them (before its connection)
+	hc_classes=$($hc_tool --list | awk '{print $1}') && [ -n "$hc_classes" ] || die "$hc_tool --list"
+	hc_classes=$(echo "$hc_classes" | grep '^xs-'; echo "$hc_classes" | grep -v '^xs-')
+	: >/tmp/hostile.out
+	: >/tmp/hostile.lines
+	xenstore-write data/hostile-class "0 start" &&
+		xenstore-chmod data/hostile-class n$(xenstore-read domid) r$hc_dd || die "data/hostile-class"
+	hc_snap 0 || die "the driver domain's snapper did not answer"
+	hc_base=$hc_s hc_prev=$hc_s
+	hc_pass=0 hc_fail=0 hc_n=0
+	for c in $hc_classes; do
+		hc_n=$((hc_n + 1))
+		timeout 400 $hc_tool --only $c "$@" >/tmp/hc.out 2>&1
+		rc=$?
+		{ echo "== $c: rc $rc"; cat /tmp/hc.out; } >>/tmp/hostile.out
+		hc_cut=
+		grep -m1 "^class $c:" /tmp/hc.out >>/tmp/hostile.lines || {
+			echo "class $c: no class line, rc $rc: $(grep -m1 -E 'failed|waiting' /tmp/hc.out)" \
+				>>/tmp/hostile.lines
+			hc_cut="the backend did not connect this frontend again"
+		}
+		xenstore-write data/hostile-class "$hc_n $c"
+		if ! hc_snap $hc_n; then
+			echo "snap $c rc $rc unanswered" >>/tmp/hostile.lines
+			echo "hostile: the driver domain did not answer after class $c" >>/tmp/hostile.lines
+			hc_fail=$((hc_fail + 1))
+			break
+		fi
+		f=$(hc_flags "$hc_base" "$hc_prev" "$hc_s" $rc)
+		echo "snap $c rc $rc $f | $hc_s" >>/tmp/hostile.lines
+		hc_prev=$hc_s
+		case "$rc $f" in
+		"0 crashed 0 hung 0 leaked 0 warned "*) hc_pass=$((hc_pass + 1)) ;;
+		*) hc_fail=$((hc_fail + 1)) ;;
+		esac
+		# a backend that answers nothing more, even on a fresh connection
+		# (upstream xen-netback after a fatal packet), or that does not
+		# connect it again: the rest is not run
+		grep -m1 '^hostile: cut off' /tmp/hc.out >>/tmp/hostile.lines &&
+			hc_cut="the backend cut this frontend off"
+		if [ -n "$hc_cut" ]; then
+			for r in $(echo "$hc_classes" | awk -v c=$c 'f; $0 == c {f = 1}'); do
+				echo "class $r: not run, $hc_cut" >>/tmp/hostile.lines
+				hc_fail=$((hc_fail + 1))
+			done
+			break
+		fi
+	done
+	xenstore-write data/hostile-class end
+	echo "hostile: $hc_pass classes passed, $hc_fail failed" >>/tmp/hostile.lines
+	grep -E '^snap' /tmp/hostile.lines | grep -v ' rc 0 crashed 0 hung 0 leaked 0 ' | head -n 5
+	[ $hc_fail = 0 ]
+}
+
+# The driver domain's answer numbered N, into hc_s (40 s at most). Waits on
+# a xenstore watch, not a polling loop: the driver domain shares its CPU with
+# the neighbour being measured, and so does xenstored.
+hc_snap() {
+	hc_end=$(($(date +%s) + 40))
+	while :; do
+		hc_s=$(xenstore-read /local/domain/$hc_dd/data/hostile-snap 2>/dev/null)
+		[ "${hc_s%% *}" = "$1" ] && return 0
+		[ $(date +%s) -lt $hc_end ] || return 1
+		timeout 5 xenstore-watch -n 2 /local/domain/$hc_dd/data/hostile-snap >/dev/null 2>&1
+	done
+}
+
+# The flags of one class: hc_flags BASE PREV NOW RC (snapshots as
+# hostile_snapper writes them: N evtchn E sunreclaim K bug B lockup L warn W
+# grants G bestate S).
+hc_flags() {
+	echo "$1 | $2 | $3" | awk -v rc=$4 -F' [|] ' '
+	function get(s, k,   a, n, i) {
+		n = split(s, a, " ")
+		for (i = 1; i < n; i++)
+			if (a[i] == k)
+				return a[i + 1] + 0
+		return 0
+	}
+	{
+		crashed = get($3, "bug") > get($2, "bug")
+		hung = rc == 124 || get($3, "lockup") > get($2, "lockup") || $3 ~ / bestate 4$/
+		leaked = get($3, "evtchn") > get($1, "evtchn") && get($3, "evtchn") > get($2, "evtchn")
+		leaked = leaked || get($3, "sunreclaim") - get($2, "sunreclaim") > 1024
+		leaked = leaked || get($3, "grants") > 0
+		warned = get($3, "warn") > get($2, "warn")
+		printf "crashed %d hung %d leaked %d warned %d\n", crashed, hung, leaked, warned
+	}'
+}
+
+# Driver domain: answer a hostile guest's hostile_classes: after each class,
+# once the backend of its device has left Connected (10 s at most) and its
+# event channels are back to the start (5 s at most: an unbind may lag), a
+# snapshot in data/hostile-snap (readable by that guest). Ends on "end", or
+# after 40 min. hostile_snapper HDOM vbd|vif DEVID
+hostile_snapper() {
+	hs_me=$(xenstore-read domid)
+	hs_be=/local/domain/$hs_me/backend/$2/$1/$3
+	xenstore-write data/hostile-snap "-" && xenstore-chmod data/hostile-snap n$hs_me r$1 ||
+		die "data/hostile-snap"
+	hs_last= hs_base=
+	hs_end=$(($(date +%s) + 2400))
+	while [ $(date +%s) -lt $hs_end ]; do
+		v=$(xenstore-read /local/domain/$1/data/hostile-class 2>/dev/null)
+		[ "$v" = end ] && { echo "snapper: $hs_last classes, ended"; return 0; }
+		if [ -z "$v" ] || [ "$v" = "$hs_last" ]; then
+			# a watch, not polling: this CPU is the measured neighbour's too
+			timeout 5 xenstore-watch -n 2 /local/domain/$1/data/hostile-class \
+				>/dev/null 2>&1 || sleep 1
+			continue
+		fi
+		hs_last=$v
+		i=0
+		while [ "$(xenstore-read $hs_be/state 2>/dev/null)" = 4 ] && [ $i -lt 50 ]; do
+			sleep 0.2
+			i=$((i + 1))
+		done
+		i=0
+		while e=$(grep -c 'xen-dyn' /proc/interrupts); [ -n "$hs_base" ] &&
+			[ "$e" -gt "$hs_base" ] && [ $i -lt 10 ]; do
+			sleep 0.5
+			i=$((i + 1))
+		done
+		[ -n "$hs_base" ] || hs_base=$e
+		g=
+		sd=/sys/bus/xen-backend/devices/$2-$1-$3/statistics
+		[ -r $sd/persistent_grants ] &&
+			g=" grants $(($(cat $sd/persistent_grants) + $(cat $sd/inflight)))"
+		k=$(dmesg)
+		xenstore-write data/hostile-snap "${v%% *} evtchn $e sunreclaim $(awk '/^SUnreclaim:/ {print $2}' /proc/meminfo) bug $(echo "$k" | grep -cE 'BUG:|Oops|general protection|Kernel panic') lockup $(echo "$k" | grep -cE 'soft lockup|hung_task') warn $(echo "$k" | grep -c 'WARNING: CPU')$g bestate $(xenstore-read $hs_be/state 2>/dev/null || echo gone)"
+	done
+	die "snapper: no end after 40 min"
+}
+
+# The neighbour's block figure over a span: rounds of fio verify of SIZE
+# until FILE exists or SECONDS have passed (one round at least), then the
+# rate: fio_verify_span DEV SIZE_MB FILE SECONDS
+fio_verify_span() {
+	t0=$(date +%s%N)
+	n=0
+	while :; do
+		fio_verify $1 randwrite ${2}M >/dev/null || exit 1
+		n=$((n + 1))
+		[ -e $3 ] || [ $((($(date +%s%N) - t0) / 1000000000)) -ge $4 ] && break
+	done
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	echo "span rounds $n mb $((n * $2)) elapsed_ms $ms rate $(awk -v m=$((n * $2)) -v t=$ms 'BEGIN {printf "%.2f", m * 1000 / t}') MB/s"
+}
+
+# The neighbour's network figure over a span: netperf TCP_STREAM rounds of
+# 10 s until FILE exists or SECONDS have passed, then their mean:
+# net_bench_span FILE SECONDS
+net_bench_span() {
+	t0=$(date +%s)
+	n=0 sum=0
+	while :; do
+		net_bench_retry TCP_STREAM 10 >/tmp/nspan.out || { cat /tmp/nspan.out; exit 1; }
+		sum=$(awk -v s=$sum '/^netperf/ {split($3, a, ","); print s + a[1]}' /tmp/nspan.out)
+		n=$((n + 1))
+		[ -e $1 ] || [ $(($(date +%s) - t0)) -ge $2 ] && break
+	done
+	echo "span rounds $n elapsed_s $(($(date +%s) - t0)) rate $(awk -v s=$sum -v n=$n 'BEGIN {printf "%.2f", s / n}') Mbit/s"
+}
+
 # fio verify with its wall time: fio_verify_timed DEV rw SIZE
 fio_verify_timed() {
 	t0=$(date +%s%N)
