@@ -572,6 +572,7 @@ def parse_hostile(path):
                 head, _, snapshot = line.partition(" | ")
                 hw = head.split()
                 f = dict(zip(hw[4::2], hw[5::2]))
+                extra.setdefault("snap_order", []).append(hw[1])
                 extra.setdefault("snaps", {})[hw[1]] = {
                     "rc": int(hw[3]) if hw[3].lstrip("-").isdigit() else -1,
                     "unanswered": hw[4:5] == ["unanswered"],
@@ -628,6 +629,15 @@ def build_hostile(outdir):
         run["tool_rc"] = int(flags.get("rc", "-1"))
         doc["runs"]["%s-%s" % (be, kind)] = run
         snaps = extra.get("snaps", {})
+        # the driver domain's CPU time and the wall time each class took
+        prev = None
+        for name in extra.get("snap_order", []):
+            cur = dict(re.findall(r"(cpu_ms|t_ms) (\d+)", snaps[name]["dd"]))
+            if prev and "cpu_ms" in cur and "cpu_ms" in prev:
+                snaps[name]["dd_cpu_ms"] = int(cur["cpu_ms"]) - int(prev["cpu_ms"])
+                snaps[name]["ms"] = int(cur["t_ms"]) - int(prev["t_ms"])
+            if cur:
+                prev = cur
         for name, c in classes.items():
             if kind == "blk":
                 c["dropped"] = c["no_answer"]	# requests the backend never answered
@@ -643,6 +653,9 @@ def build_hostile(outdir):
             if sn is not None:
                 c["tool_rc"] = sn["rc"]
                 c["dd_after"] = sn["dd"]
+                if "dd_cpu_ms" in sn:
+                    c["dd_cpu_ms"] = sn["dd_cpu_ms"]
+                    c["ms"] = sn["ms"]
             doc[kind].setdefault(name, {})[be] = c
     return doc
 

@@ -256,8 +256,9 @@ def t_recovery_without_upstream():
 
 
 HOSTILE_TXT = """hostile: dom 4 vif 0
+snap start rc 0 | 0 evtchn 8 sunreclaim 9500 bug 0 lockup 0 warn 0 cpu_ms 1000 t_ms 5000 bestate 2
 class valid: sent 11, ok 11, error 0, dropped 0, null 0, no-answer 0, backend Connected, verdict PASS
-snap valid rc 0 crashed 0 hung 0 leaked 0 warned 0 | 1 evtchn 8 sunreclaim 9512 bug 0 lockup 0 warn 0 bestate 6
+snap valid rc 0 crashed 0 hung 0 leaked 0 warned 0 | 1 evtchn 8 sunreclaim 9512 bug 0 lockup 0 warn 0 cpu_ms 1250 t_ms 7000 bestate 6
 class gso-bad-type: sent 33, ok 0, error 2, dropped 1, null 0, no-answer 31, backend Connected, verdict FAIL
 snap gso-bad-type rc 1 crashed 0 hung 1 leaked 1 warned 1 | 2 evtchn 9 sunreclaim 9530 bug 0 lockup 0 warn 1 bestate 4
 hostile: cut off: the backend answered nothing on a fresh connection and stays Connected
@@ -285,6 +286,8 @@ def t_hostile_classes():
             (False, True, True, True, 1), c
         c = net["valid"]["upstream"]
         assert not (c["crashed"] or c["hung"] or c["leaked"] or c["warned"]), c
+        assert (c["dd_cpu_ms"], c["ms"]) == (250, 2000), c
+        assert "start" not in net, net
         c = net["ring-overflow"]["upstream"]
         assert c["verdict"] == "not-run" and "backend_state" not in c, c
         assert c["crashed"] is None and c["leaked"] is None, c

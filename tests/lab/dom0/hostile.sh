@@ -164,13 +164,12 @@ hostile_front() {
 		ppid=$!
 		ip neigh replace 10.99.0.6 lladdr $HOSTILE_MAC dev $PEER_NIC 2>/dev/null
 	fi
-	# the classes in the background there; progress here every 30 s
+	# the classes in the background there; progress here every 40 s
 	gexec hostile 30 "bg_start hc hostile_classes $ddom $arg" >/dev/null
 	local t0=$(date +%s) last=
 	rc=124
 	while [ $(($(date +%s) - t0)) -lt 2400 ]; do
-		sleep 30
-		gexec hostile 30 "[ -e /tmp/bg.hc.rc ] && echo done; grep -c '^snap' /tmp/hostile.lines; grep '^class' /tmp/hostile.lines | tail -n 1 | cut -c1-100"
+		gexec hostile 70 "hc_progress 40" || sleep 10
 		case "$GOUT" in
 		done*) gexec hostile 30 "bg_wait hc 10"; rc=$?; break ;;
 		"$last") ;;
@@ -187,7 +186,7 @@ hostile_front() {
 		xenstore-chmod /local/domain/$hdom/data/hostile-class n$hdom r$ddom
 	gexec dd 60 "bg_wait snap 50" || info "$p: the snapper: $GOUT"
 	gcat hostile /tmp/hostile.lines >>$rec
-	grep -E '^class|^hostile|^snap' $rec | grep -vE '^snap .* rc 0 crashed 0 hung 0 leaked 0 warned 0 ' |
+	grep -E '^class|^hostile|^snap' $rec | grep -vE '^snap start|^snap .* rc 0 crashed 0 hung 0 leaked 0 warned 0 ' |
 		sed 's/^/  /'
 	out=$(cat $rec)
 	gexec client 200 "bg_wait nspan 190"

@@ -1111,6 +1111,7 @@ hostile_classes() {
 	xenstore-write data/hostile-class "0 start" &&
 		xenstore-chmod data/hostile-class n$(xenstore-read domid) r$hc_dd || die "data/hostile-class"
 	hc_snap 0 || die "the driver domain's snapper did not answer"
+	echo "snap start rc 0 | $hc_s" >>/tmp/hostile.lines
 	hc_base=$hc_s hc_prev=$hc_s
 	hc_pass=0 hc_fail=0 hc_n=0
 	for c in $hc_classes; do
@@ -1153,8 +1154,21 @@ hostile_classes() {
 	done
 	xenstore-write data/hostile-class end
 	echo "hostile: $hc_pass classes passed, $hc_fail failed" >>/tmp/hostile.lines
-	grep -E '^snap' /tmp/hostile.lines | grep -v ' rc 0 crashed 0 hung 0 leaked 0 ' | head -n 5
+	grep -E '^snap' /tmp/hostile.lines | grep -vE '^snap start| rc 0 crashed 0 hung 0 leaked 0 ' |
+		head -n 5
 	[ $hc_fail = 0 ]
+}
+
+# The hostile guest: wait up to SECONDS for hostile_classes (run by bg_start
+# as hc) to end: "done", or the classes measured so far and the last class
+# line. hc_progress SECONDS
+hc_progress() {
+	if wait_for "[ -e /tmp/bg.hc.rc ]" $1; then
+		echo done
+	else
+		grep -c '^snap' /tmp/hostile.lines
+		grep '^class' /tmp/hostile.lines | tail -n 1 | cut -c1-100
+	fi
 }
 
 # The driver domain's answer numbered N, into hc_s (40 s at most). Waits on
@@ -1197,7 +1211,9 @@ hc_flags() {
 # once the backend of its device has left Connected (10 s at most) and its
 # event channels are back to the start (5 s at most: an unbind may lag), a
 # snapshot in data/hostile-snap (readable by that guest). Ends on "end", or
-# after 40 min. hostile_snapper HDOM vbd|vif DEVID
+# after 40 min. The snapshot also has the driver domain's CPU time so far
+# (user, nice, system, irq, softirq) and the time, in ms.
+# hostile_snapper HDOM vbd|vif DEVID
 hostile_snapper() {
 	hs_me=$(xenstore-read domid)
 	hs_be=/local/domain/$hs_me/backend/$2/$1/$3
@@ -1232,7 +1248,7 @@ hostile_snapper() {
 		[ -r $sd/persistent_grants ] &&
 			g=" grants $(($(cat $sd/persistent_grants) + $(cat $sd/inflight)))"
 		k=$(dmesg)
-		xenstore-write data/hostile-snap "${v%% *} evtchn $e sunreclaim $(awk '/^SUnreclaim:/ {print $2}' /proc/meminfo) bug $(echo "$k" | grep -cE 'BUG:|Oops|general protection|Kernel panic') lockup $(echo "$k" | grep -cE 'soft lockup|hung_task') warn $(echo "$k" | grep -c 'WARNING: CPU')$g bestate $(xenstore-read $hs_be/state 2>/dev/null || echo gone)"
+		xenstore-write data/hostile-snap "${v%% *} evtchn $e sunreclaim $(awk '/^SUnreclaim:/ {print $2}' /proc/meminfo) bug $(echo "$k" | grep -cE 'BUG:|Oops|general protection|Kernel panic') lockup $(echo "$k" | grep -cE 'soft lockup|hung_task') warn $(echo "$k" | grep -c 'WARNING: CPU')$g cpu_ms $(awk '/^cpu / {print ($2 + $3 + $4 + $7 + $8) * 10}' /proc/stat) t_ms $(date +%s%3N) bestate $(xenstore-read $hs_be/state 2>/dev/null || echo gone)"
 	done
 	die "snapper: no end after 40 min"
 }
