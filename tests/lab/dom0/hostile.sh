@@ -94,10 +94,13 @@ hback-blk-bounce hback-blk-neighbour-fio hback-blk-tool hback-blk-removed hback-
 # ---- hostile frontends (tools/ddblk-hostile, ddnet-hostile) ----
 # hostile_front ddstack|upstream blk|net: the hostile frontend, in its own
 # guest, against the driver domain's block or network backend of the moment,
-# while the client's own disk (fio verify) or NIC (netperf) through the same
-# driver domain is measured; the undisturbed figure is taken just before,
-# with the hostile guest up, attached and idle (the attacker pinned to a CPU
-# of its own for both). The driver domain's event channels and unreclaimable
+# one class at a time (hostile_classes there), the driver domain measuring
+# itself after each (hostile_snapper there: the per-class flags), while the
+# client's own disk (fio verify) or NIC (netperf) through the same driver
+# domain is measured as a rate over the whole attack; the undisturbed rate is
+# taken just before, with the hostile guest up, attached and idle (the
+# attacker pinned to a CPU of its own for both). The driver domain's event
+# channels and unreclaimable
 # slab are compared before and after, and the hostile guest, shut down, must
 # leave Xen (a grant of it still mapped in the driver domain would keep it as
 # a zombie). Results: blk-hostile-* and
