@@ -572,7 +572,6 @@ def parse_hostile(path):
                 head, _, snapshot = line.partition(" | ")
                 hw = head.split()
                 f = dict(zip(hw[4::2], hw[5::2]))
-                extra.setdefault("snap_order", []).append(hw[1])
                 extra.setdefault("snaps", {})[hw[1]] = {
                     "rc": int(hw[3]) if hw[3].lstrip("-").isdigit() else -1,
                     "unanswered": hw[4:5] == ["unanswered"],
@@ -631,7 +630,7 @@ def build_hostile(outdir):
         snaps = extra.get("snaps", {})
         # the driver domain's CPU time and the wall time each class took
         prev = None
-        for name in extra.get("snap_order", []):
+        for name in snaps:	# in the order the classes ran
             cur = dict(re.findall(r"(cpu_ms|t_ms) (\d+)", snaps[name]["dd"]))
             if prev and "cpu_ms" in cur and "cpu_ms" in prev:
                 snaps[name]["dd_cpu_ms"] = int(cur["cpu_ms"]) - int(prev["cpu_ms"])

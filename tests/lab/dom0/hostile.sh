@@ -180,7 +180,6 @@ hostile_front() {
 		   info "$p: $(echo "$GOUT" | head -n1) classes measured, after $(($(date +%s) - t0)) s: $(echo "$GOUT" | tail -n1)" ;;
 		esac
 	done
-	out=$GOUT
 	[ $rc = 124 ] && hung=1
 	[ -n "$ppid" ] && kill $ppid 2>/dev/null
 	gexec client 30 "touch /tmp/nstop" >/dev/null
@@ -206,9 +205,9 @@ hostile_front() {
 		hung=1
 	else
 		trouble=$GOUT
-		echo "$trouble" | grep -qE 'BUG:|Oops|general protection|Kernel panic' && crashed=1
-		echo "$trouble" | grep -qE 'soft lockup|hung_task' && hung=1
-		echo "$trouble" | grep -q 'WARNING: CPU' && warned=1
+		echo "$trouble" | grep -qE "$KCRASH" && crashed=1
+		echo "$trouble" | grep -qE "$KLOCKUP" && hung=1
+		echo "$trouble" | grep -qE "$KWARN" && warned=1
 	fi
 	if [ $be = ddstack ]; then
 		[ $rc = 0 ] && result PASS $p "$(echo "$out" | grep 'classes passed')" ||

@@ -669,7 +669,12 @@ client_disk_gone() {
 
 # No kernel trouble in this guest's log (oops, BUG, WARNING, lockups).
 # Only the lines after /tmp/kernel_log.mark count (see kernel_log_mark).
-KTROUBLE='BUG:|Oops|WARNING: CPU|general protection|Call Trace|soft lockup|hung_task|Kernel panic'
+# Kernel log lines by what they mean (the hostile runs' crashed, hung and
+# warned flags), and all the trouble a clean log must not have.
+KCRASH='BUG:|Oops|general protection|Kernel panic'
+KLOCKUP='soft lockup|hung_task'
+KWARN='WARNING: CPU'
+KTROUBLE="$KCRASH|$KWARN|Call Trace|$KLOCKUP"
 kernel_log() {
 	log_since /tmp/kernel_log.mark
 }
@@ -1085,7 +1090,10 @@ bg_wait() {
 # Driver domain: what a hostile guest could leak here: event channels bound
 # (xen-dyn interrupts) and unreclaimable slab, in kB.
 dd_leak_snap() {
-	echo "evtchn $(grep -c 'xen-dyn' /proc/interrupts) sunreclaim $(awk '/^SUnreclaim:/ {print $2}' /proc/meminfo)"
+	echo "evtchn $(dd_evtchn_count) sunreclaim $(awk '/^SUnreclaim:/ {print $2}' /proc/meminfo)"
+}
+dd_evtchn_count() {
+	grep -c 'xen-dyn' /proc/interrupts
 }
 
 # ---- hostile frontends, one class at a time ----
@@ -1166,7 +1174,7 @@ hc_progress() {
 	if wait_for "[ -e /tmp/bg.hc.rc ]" $1; then
 		echo done
 	else
-		grep -c '^snap' /tmp/hostile.lines
+		grep '^snap' /tmp/hostile.lines | grep -vc '^snap start'
 		grep '^class' /tmp/hostile.lines | tail -n 1 | cut -c1-100
 	fi
 }
@@ -1231,24 +1239,18 @@ hostile_snapper() {
 			continue
 		fi
 		hs_last=$v
-		i=0
-		while [ "$(xenstore-read $hs_be/state 2>/dev/null)" = 4 ] && [ $i -lt 50 ]; do
-			sleep 0.2
-			i=$((i + 1))
-		done
-		i=0
-		while e=$(grep -c 'xen-dyn' /proc/interrupts); [ -n "$hs_base" ] &&
-			[ "$e" -gt "$hs_base" ] && [ $i -lt 10 ]; do
-			sleep 0.5
-			i=$((i + 1))
-		done
-		[ -n "$hs_base" ] || hs_base=$e
+		wait_for '[ "$(xenstore-read $hs_be/state 2>/dev/null)" != 4 ]' 10
+		if [ -n "$hs_base" ]; then
+			wait_for '[ "$(dd_evtchn_count)" -le "$hs_base" ]' 5
+		else
+			hs_base=$(dd_evtchn_count)
+		fi
 		g=
 		sd=/sys/bus/xen-backend/devices/$2-$1-$3/statistics
 		[ -r $sd/persistent_grants ] &&
 			g=" grants $(($(cat $sd/persistent_grants) + $(cat $sd/inflight)))"
 		k=$(dmesg)
-		xenstore-write data/hostile-snap "${v%% *} evtchn $e sunreclaim $(awk '/^SUnreclaim:/ {print $2}' /proc/meminfo) bug $(echo "$k" | grep -cE 'BUG:|Oops|general protection|Kernel panic') lockup $(echo "$k" | grep -cE 'soft lockup|hung_task') warn $(echo "$k" | grep -c 'WARNING: CPU')$g cpu_ms $(awk '/^cpu / {print ($2 + $3 + $4 + $7 + $8) * 10}' /proc/stat) t_ms $(date +%s%3N) bestate $(xenstore-read $hs_be/state 2>/dev/null || echo gone)"
+		xenstore-write data/hostile-snap "${v%% *} $(dd_leak_snap) bug $(echo "$k" | grep -cE "$KCRASH") lockup $(echo "$k" | grep -cE "$KLOCKUP") warn $(echo "$k" | grep -cE "$KWARN")$g cpu_ms $(awk '/^cpu / {print ($2 + $3 + $4 + $7 + $8) * 10}' /proc/stat) t_ms $(date +%s%3N) bestate $(xenstore-read $hs_be/state 2>/dev/null || echo gone)"
 	done
 	die "snapper: no end after 40 min"
 }
@@ -1281,13 +1283,6 @@ net_bench_span() {
 		[ -e $1 ] || [ $(($(date +%s) - t0)) -ge $2 ] && break
 	done
 	echo "span rounds $n elapsed_s $(($(date +%s) - t0)) rate $(awk -v s=$sum -v n=$n 'BEGIN {printf "%.2f", s / n}') Mbit/s"
-}
-
-# fio verify with its wall time: fio_verify_timed DEV rw SIZE
-fio_verify_timed() {
-	t0=$(date +%s%N)
-	fio_verify "$@" || exit 1
-	echo "elapsed_ms $((($(date +%s%N) - t0) / 1000000))"
 }
 
 # Driver domain: ddblkback counted the hostile frontend's malformed requests
