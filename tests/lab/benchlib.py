@@ -578,6 +578,12 @@ def parse_hostile(path):
                     "flags": {k: f.get(k) == "1" for k in ("crashed", "hung", "leaked", "warned")},
                     "dd": snapshot,
                 }
+            elif len(words) >= 6 and words[0] == "time":
+                # time CLASS tool_ms T snap_ms S end_ms E: the class's own run,
+                # then the wait for the driver domain's snapshot
+                t = dict(zip(words[2::2], words[3::2]))
+                extra.setdefault("times", {})[words[1]] = {
+                    k: int(t[k]) for k in ("tool_ms", "snap_ms") if t.get(k, "").isdigit()}
             elif words and words[0] in ("neighbour", "leak", "flags"):
                 extra[words[0]] = words[1:]
             elif words and words[0] == "ddlog":
@@ -599,7 +605,8 @@ def build_hostile(outdir):
                    "or ddblkback still holding grants after the close; warned = a WARNING "
                    "logged during the class. runs.*: the whole run (hostile domain gone after "
                    "shutdown, event channels and slab back, the neighbour's rate during the "
-                   "attack against undisturbed)",
+                   "attack against undisturbed); tool_ms: the class's own run, snap_ms: the wait "
+                   "for the driver domain's snapshot after it",
            "blk": {}, "net": {}, "runs": {}}
     for fn in sorted(os.listdir(os.path.join(outdir, "hostile-runs"))):
         m = re.match(r"^(ddstack|upstream)-(blk|net)\.txt$", fn)
@@ -649,6 +656,7 @@ def build_hostile(outdir):
                           "leaked": None, "warned": None})
             else:
                 c.update(sn["flags"])
+            c.update(extra.get("times", {}).get(name, {}))
             if sn is not None:
                 c["tool_rc"] = sn["rc"]
                 c["dd_after"] = sn["dd"]

@@ -258,6 +258,7 @@ def t_recovery_without_upstream():
 HOSTILE_TXT = """hostile: dom 4 vif 0
 snap start rc 0 | 0 evtchn 8 sunreclaim 9500 bug 0 lockup 0 warn 0 cpu_ms 1000 t_ms 5000 bestate 2
 class valid: sent 11, ok 11, error 0, dropped 0, null 0, no-answer 0, backend Connected, verdict PASS
+time valid tool_ms 1668 snap_ms 2935 end_ms 1795878209708
 snap valid rc 0 crashed 0 hung 0 leaked 0 warned 0 | 1 evtchn 8 sunreclaim 9512 bug 0 lockup 0 warn 0 cpu_ms 1250 t_ms 7000 bestate 6
 class gso-bad-type: sent 33, ok 0, error 2, dropped 1, null 0, no-answer 31, backend Connected, verdict FAIL
 snap gso-bad-type rc 1 crashed 0 hung 1 leaked 1 warned 1 | 2 evtchn 9 sunreclaim 9530 bug 0 lockup 0 warn 1 bestate 4
@@ -287,6 +288,8 @@ def t_hostile_classes():
         c = net["valid"]["upstream"]
         assert not (c["crashed"] or c["hung"] or c["leaked"] or c["warned"]), c
         assert (c["dd_cpu_ms"], c["ms"]) == (250, 2000), c
+        assert (c["tool_ms"], c["snap_ms"]) == (1668, 2935), c
+        assert "tool_ms" not in net["gso-bad-type"]["upstream"], net
         assert "start" not in net, net
         c = net["ring-overflow"]["upstream"]
         assert c["verdict"] == "not-run" and "backend_state" not in c, c

@@ -1090,7 +1090,8 @@ bg_wait() {
 # Driver domain: what a hostile guest could leak here: event channels bound
 # (xen-dyn interrupts) and unreclaimable slab, in kB.
 dd_leak_snap() {
-	echo "evtchn $(dd_evtchn_count) sunreclaim $(awk '/^SUnreclaim:/ {print $2}' /proc/meminfo)"
+	awk '/xen-dyn/ {e++} $1 == "SUnreclaim:" {s = $2}
+		END {printf "evtchn %d sunreclaim %d\n", e, s}' /proc/interrupts /proc/meminfo
 }
 dd_evtchn_count() {
 	grep -c 'xen-dyn' /proc/interrupts
@@ -1124,8 +1125,10 @@ hostile_classes() {
 	hc_pass=0 hc_fail=0 hc_n=0
 	for c in $hc_classes; do
 		hc_n=$((hc_n + 1))
+		t0=$(date +%s%3N)
 		timeout 400 $hc_tool --only $c "$@" >/tmp/hc.out 2>&1
 		rc=$?
+		t1=$(date +%s%3N)
 		{ echo "== $c: rc $rc"; cat /tmp/hc.out; } >>/tmp/hostile.out
 		hc_cut=
 		grep -m1 "^class $c:" /tmp/hc.out >>/tmp/hostile.lines || {
@@ -1140,6 +1143,7 @@ hostile_classes() {
 			hc_fail=$((hc_fail + 1))
 			break
 		fi
+		echo "time $c tool_ms $((t1 - t0)) snap_ms $(($(date +%s%3N) - t1)) end_ms $t1" >>/tmp/hostile.lines
 		f=$(hc_flags "$hc_base" "$hc_prev" "$hc_s" $rc)
 		echo "snap $c rc $rc $f | $hc_s" >>/tmp/hostile.lines
 		hc_prev=$hc_s
@@ -1180,16 +1184,10 @@ hc_progress() {
 }
 
 # The driver domain's answer numbered N, into hc_s (40 s at most). Waits on
-# a xenstore watch, not a polling loop: the driver domain shares its CPU with
-# the neighbour being measured, and so does xenstored.
+# a xenstore watch (xswait), not a polling loop: the driver domain shares its
+# CPU with the neighbour being measured, and so does xenstored.
 hc_snap() {
-	hc_end=$(($(date +%s) + 40))
-	while :; do
-		hc_s=$(xenstore-read /local/domain/$hc_dd/data/hostile-snap 2>/dev/null)
-		[ "${hc_s%% *}" = "$1" ] && return 0
-		[ $(date +%s) -lt $hc_end ] || return 1
-		timeout 5 xenstore-watch -n 2 /local/domain/$hc_dd/data/hostile-snap >/dev/null 2>&1
-	done
+	hc_s=$(/lab/tests/lab/xswait /local/domain/$hc_dd/data/hostile-snap $1 40)
 }
 
 # The flags of one class: hc_flags BASE PREV NOW RC (snapshots as
@@ -1230,14 +1228,10 @@ hostile_snapper() {
 	hs_last= hs_base=
 	hs_end=$(($(date +%s) + 2400))
 	while [ $(date +%s) -lt $hs_end ]; do
-		v=$(xenstore-read /local/domain/$1/data/hostile-class 2>/dev/null)
+		# a watch, not polling: this CPU is the measured neighbour's too
+		v=$(/lab/tests/lab/xswait -n /local/domain/$1/data/hostile-class "$hs_last" 60) ||
+			{ [ $? = 1 ] || sleep 1; continue; }
 		[ "$v" = end ] && { echo "snapper: $hs_last classes, ended"; return 0; }
-		if [ -z "$v" ] || [ "$v" = "$hs_last" ]; then
-			# a watch, not polling: this CPU is the measured neighbour's too
-			timeout 5 xenstore-watch -n 2 /local/domain/$1/data/hostile-class \
-				>/dev/null 2>&1 || sleep 1
-			continue
-		fi
 		hs_last=$v
 		wait_for '[ "$(xenstore-read $hs_be/state 2>/dev/null)" != 4 ]' 10
 		if [ -n "$hs_base" ]; then
@@ -1245,12 +1239,18 @@ hostile_snapper() {
 		else
 			hs_base=$(dd_evtchn_count)
 		fi
+		# few processes: each costs the neighbour's CPU (builtins where they do)
 		g=
 		sd=/sys/bus/xen-backend/devices/$2-$1-$3/statistics
-		[ -r $sd/persistent_grants ] &&
-			g=" grants $(($(cat $sd/persistent_grants) + $(cat $sd/inflight)))"
-		k=$(dmesg)
-		xenstore-write data/hostile-snap "${v%% *} $(dd_leak_snap) bug $(echo "$k" | grep -cE "$KCRASH") lockup $(echo "$k" | grep -cE "$KLOCKUP") warn $(echo "$k" | grep -cE "$KWARN")$g cpu_ms $(awk '/^cpu / {print ($2 + $3 + $4 + $7 + $8) * 10}' /proc/stat) t_ms $(date +%s%3N) bestate $(xenstore-read $hs_be/state 2>/dev/null || echo gone)"
+		if [ -r $sd/persistent_grants ]; then
+			read a <$sd/persistent_grants && read b <$sd/inflight
+			g=" grants $((a + b))"
+		fi
+		read x us ni sy x x ir si x </proc/stat
+		k=$(dmesg | awk -v c="$KCRASH" -v l="$KLOCKUP" -v w="$KWARN" \
+			'$0 ~ c {b++} $0 ~ l {k++} $0 ~ w {n++}
+			END {printf "bug %d lockup %d warn %d", b, k, n}')
+		xenstore-write data/hostile-snap "${v%% *} $(dd_leak_snap) $k$g cpu_ms $(((us + ni + sy + ir + si) * 10)) t_ms $(date +%s%3N) bestate $(xenstore-read $hs_be/state 2>/dev/null || echo gone)"
 	done
 	die "snapper: no end after 40 min"
 }
