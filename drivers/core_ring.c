@@ -6,9 +6,12 @@
  * or "ring-refN" (several).  Backend: read those references, map them and
  * refuse a ring whose producer index is already impossible.
  */
+#include <linux/atomic.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/slab.h>
+#include <linux/sysfs.h>
 #include <xen/grant_table.h>
 #include <xen/interface/io/ring.h>
 #include <xen/page.h>
@@ -102,6 +105,31 @@ int ddcore_fring_publish(struct xenbus_transaction xbt, const char *dir,
 }
 EXPORT_SYMBOL_GPL(ddcore_fring_publish);
 
+/*
+ * Frontend ring pages the backends hold mapped now, for whoever checks that
+ * a closed frontend left nothing mapped behind (the backends' data pages go
+ * by grant copy or are counted by each backend).
+ */
+static atomic_t ddcore_ring_pages = ATOMIC_INIT(0);
+
+static int ddcore_ring_pages_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&ddcore_ring_pages));
+}
+
+static int ddcore_ring_pages_set(const char *val, const struct kernel_param *kp)
+{
+	return -EPERM;
+}
+
+static const struct kernel_param_ops ddcore_ring_pages_ops = {
+	.get = ddcore_ring_pages_get,
+	.set = ddcore_ring_pages_set,
+};
+module_param_cb(ring_pages_mapped, &ddcore_ring_pages_ops, NULL, 0444);
+MODULE_PARM_DESC(ring_pages_mapped,
+		 "Frontend ring pages mapped by ddstack's backends now (read-only)");
+
 static int ddcore_read_ref(const char *dir, const char *key, grant_ref_t *ref)
 {
 	unsigned int v;
@@ -163,6 +191,7 @@ int ddcore_bring_map(struct xenbus_device *dev, const char *dir,
 		return err;
 	}
 	r->nr_pages = n;
+	atomic_add(n, &ddcore_ring_pages);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(ddcore_bring_map);
@@ -195,6 +224,7 @@ int ddcore_bring_map_key(struct xenbus_device *dev, const char *dir,
 		return err;
 	}
 	r->nr_pages = 1;
+	atomic_inc(&ddcore_ring_pages);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(ddcore_bring_map_key);
@@ -228,12 +258,22 @@ EXPORT_SYMBOL_GPL(ddcore_bring_check);
  * ddcore_bring_unmap() - unmap a backend ring
  * @dev: xenbus device
  * @r: ring; safe to call when not mapped
+ *
+ * Pages Xen would not unmap stay counted in the ring_pages_mapped parameter
+ * (the ring is forgotten either way: its mapping cannot be used again).
  */
 void ddcore_bring_unmap(struct xenbus_device *dev, struct ddcore_bring *r)
 {
+	int err;
+
 	if (!r->sring)
 		return;
-	xenbus_unmap_ring_vfree(dev, r->sring);
+	err = xenbus_unmap_ring_vfree(dev, r->sring);
+	if (err)
+		dev_err_ratelimited(&dev->dev, "unmapping %u ring page(s): %d\n",
+				    r->nr_pages, err);
+	else
+		atomic_sub(r->nr_pages, &ddcore_ring_pages);
 	r->sring = NULL;
 	r->nr_pages = 0;
 }

@@ -632,6 +632,9 @@ def build_hostile(outdir):
             run["leak"] = {"hostile_domain_gone": lk[1] == "1",
                            "evtchn_before": int(lk[3]), "evtchn_after": int(lk[4]),
                            "sunreclaim_kb_before": int(lk[6]), "sunreclaim_kb_after": int(lk[7])}
+            if len(lk) >= 11 and lk[8] == "rings":
+                run["leak"].update({"ring_pages_before": int(lk[9]),
+                                    "ring_pages_after": int(lk[10])})
         run["tool_rc"] = int(flags.get("rc", "-1"))
         doc["runs"]["%s-%s" % (be, kind)] = run
         snaps = extra.get("snaps", {})

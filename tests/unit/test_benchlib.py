@@ -267,7 +267,7 @@ class ring-overflow: not run, the backend cut this frontend off
 class bad-flood: sent 3, ok 3, error 0, dropped 0, null 0, no-answer 0, backend Connected, verdict PASS
 snap bad-flood rc 124 unanswered
 neighbour base 131.63 during 158.76 ratio 1.21 unit Mbit/s
-leak gone 1 evtchn 8 8 sunreclaim 9512 9564
+leak gone 1 evtchn 8 8 sunreclaim 9512 9564 rings 4 4
 flags crashed 0 hung 0 leaked 0 warned 0 rc 1
 """
 
@@ -299,6 +299,7 @@ def t_hostile_classes():
         run = doc["runs"]["upstream-net"]
         assert run["neighbour"]["ratio"] == 1.21 and not run["crashed"], run
         assert run["leak"]["evtchn_after"] == 8 and run["tool_rc"] == 1, run
+        assert run["leak"]["ring_pages_after"] == 4, run
 
 
 for n, f in sorted(globals().items()):

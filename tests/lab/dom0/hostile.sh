@@ -260,16 +260,16 @@ hostile_front() {
 		gexec dd 30 "tail -n 8 /lab/out/devd.log; devd_ensure" && echo "$GOUT" | sed 's/^/  dd: /'
 	fi
 	gexec dd 30 dd_leak_snap && snap1=$(echo "$GOUT" | tail -n1)
-	local e0 e1 s0 s1
-	read -r _ e0 _ s0 <<<"$snap0"
-	read -r _ e1 _ s1 <<<"$snap1"
-	[ "$gone" = 1 ] && [ -n "$e1" ] && [ "$e0" = "$e1" ] &&
+	local e0 e1 s0 s1 r0 r1
+	read -r _ e0 _ s0 _ r0 <<<"$snap0"
+	read -r _ e1 _ s1 _ r1 <<<"$snap1"
+	[ "$gone" = 1 ] && [ -n "$e1" ] && [ "$e0" = "$e1" ] && [ "${r1:-0}" -le "${r0:-0}" ] &&
 		[ $((${s1:-0} - ${s0:-0})) -lt 2048 ] || leaked=1
-	local leakmsg="hostile domain $([ $gone = 1 ] && echo gone || echo "still there (grants mapped?)"), event channels $e0 -> $e1, unreclaimable slab $s0 -> $s1 kB${left:+, backend directories left: $left}"
+	local leakmsg="hostile domain $([ $gone = 1 ] && echo gone || echo "still there (grants mapped?)"), event channels $e0 -> $e1, unreclaimable slab $s0 -> $s1 kB, ddstack's mapped ring pages $r0 -> $r1${left:+, backend directories left: $left}"
 	info "$p: $leakmsg"
 	{
 		echo "neighbour base ${base:-0} during ${during:-0} ratio ${ratio:-0} unit $unit"
-		echo "leak gone $gone evtchn ${e0:-0} ${e1:-0} sunreclaim ${s0:-0} ${s1:-0}"
+		echo "leak gone $gone evtchn ${e0:-0} ${e1:-0} sunreclaim ${s0:-0} ${s1:-0} rings ${r0:-0} ${r1:-0}"
 		echo "flags crashed $crashed hung $hung leaked $leaked warned $warned rc $rc"
 		echo "$trouble" | grep . | sed 's/^/ddlog /'
 	} >>$rec

@@ -355,7 +355,7 @@ dd_restart() {
 	[ $up = 1 ] && check dd-restart-up-fio-start client 30 \
 		bg_start ufio fio_verify /dev/xvdd randwrite 32M 6
 	for i in $(seq $n); do
-		sleep $((3 + RANDOM % 12))
+		sleep $((2 + RANDOM % 9))
 		phase=unknown
 		gexec client 10 io_phase xvdc && phase=$(echo "$GOUT" | tail -n 1 | awk '{print $1}')
 		step "dom0: dd-restart-$i: xl destroy dd2 (fio's $phase phase)"
