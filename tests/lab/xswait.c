@@ -92,6 +92,11 @@ int main(int argc, char **argv)
 			perror("xswait: poll");
 			return 2;
 		}
+		if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) {
+			/* no more events will come: not a reason to spin */
+			fprintf(stderr, "xswait: the xenstore connection failed\n");
+			return 2;
+		}
 		if (pfd.revents & POLLIN) {
 			ev = xs_read_watch(xs, &num);
 			free(ev);

@@ -1090,15 +1090,18 @@ bg_wait() {
 # Driver domain: what a hostile guest could leak here: event channels bound
 # (xen-dyn interrupts), unreclaimable slab in kB, and the frontend ring pages
 # ddstack's backends hold mapped (0 without ddcore loaded).
+# The counts one at a time: dd_evtchn_count, dd_ring_pages.
+DD_EVTCHN=xen-dyn
 DD_RINGS=/sys/module/ddcore/parameters/ring_pages_mapped
 dd_leak_snap() {
 	set -- /proc/interrupts /proc/meminfo
 	[ -r $DD_RINGS ] && set -- "$@" $DD_RINGS
-	awk '/xen-dyn/ {e++} $1 == "SUnreclaim:" {s = $2} FILENAME ~ /ring_pages/ {r = $1}
+	awk -v ev=$DD_EVTCHN -v rp=$DD_RINGS '$0 ~ ev {e++} $1 == "SUnreclaim:" {s = $2}
+		FILENAME == rp {r = $1}
 		END {printf "evtchn %d sunreclaim %d rings %d\n", e, s, r}' "$@"
 }
 dd_evtchn_count() {
-	grep -c 'xen-dyn' /proc/interrupts
+	grep -c $DD_EVTCHN /proc/interrupts
 }
 dd_ring_pages() {
 	cat $DD_RINGS 2>/dev/null || echo 0
