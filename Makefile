@@ -18,7 +18,7 @@ CC	?= gcc
 CFLAGS	?= -O2 -g -Wall -Wextra -Werror
 TOOLS	:= tools/ddstat tools/ddctl tools/ddblk-hostile tools/ddnet-hostile \
 	   tools/ddblkback-hostile tools/ddnetback-hostile
-LABTOOLS := tests/lab/nvme-intx-clear tests/lab/xswait
+LABTOOLS := tests/lab/nvme-intx-clear tests/lab/xswait tests/lab/ddsnap
 
 .PHONY: all modules tools labtools deps check unit lab demo bench-blk bench-net bench-dma bench-recovery \
 	clean
@@ -37,6 +37,9 @@ tests/lab/nvme-intx-clear: tests/lab/nvme-intx-clear.c
 	$(CC) $(CFLAGS) -o $@ $<
 
 tests/lab/xswait: tests/lab/xswait.c
+	$(CC) $(CFLAGS) -o $@ $< -lxenstore
+
+tests/lab/ddsnap: tests/lab/ddsnap.c
 	$(CC) $(CFLAGS) -o $@ $< -lxenstore
 
 tools/ddstat: tools/ddstat.c

@@ -586,6 +586,13 @@ def parse_hostile(path):
                     k: int(t[k]) for k in ("tool_ms", "snap_ms") if t.get(k, "").isdigit()}
             elif words and words[0] in ("neighbour", "leak", "flags"):
                 extra[words[0]] = words[1:]
+            elif len(words) >= 2 and words[0] == "cpu":
+                # cpu SPAN DOMAIN USE...
+                try:
+                    extra.setdefault("cpu", {})[words[1]] = {
+                        d: float(u) for d, u in zip(words[2::2], words[3::2])}
+                except ValueError:
+                    pass
             elif words and words[0] == "ddlog":
                 extra.setdefault("ddlog", []).append(line[len("ddlog "):])
     return classes, extra
@@ -605,8 +612,11 @@ def build_hostile(outdir):
                    "or ddblkback still holding grants after the close; warned = a WARNING "
                    "logged during the class. runs.*: the whole run (hostile domain gone after "
                    "shutdown, event channels and slab back, the neighbour's rate during the "
-                   "attack against undisturbed); tool_ms: the class's own run, snap_ms: the wait "
-                   "for the driver domain's snapshot after it",
+                   "attack against undisturbed, idle and busy on its own CPU, and each domain's CPU "
+                   "use over each span); "
+                   "tool_ms: the class's own run, snap_ms: the wait for the driver domain's "
+                   "snapshot after it, dd_cpu_ms: the driver domain's CPU time from the last "
+                   "snapshot to this one, snapper_cpu_ms: the snapper's own part of it",
            "blk": {}, "net": {}, "runs": {}}
     for fn in sorted(os.listdir(os.path.join(outdir, "hostile-runs"))):
         m = re.match(r"^(ddstack|upstream)-(blk|net)\.txt$", fn)
@@ -627,6 +637,13 @@ def build_hostile(outdir):
             run["neighbour"] = {"undisturbed": num(n[1]), "during": num(n[3]),
                                 "ratio": num(n[5]), "unit": n[7], "target": 0.8,
                                 "within_target": (num(n[5]) or 0) >= 0.8}
+            if len(n) >= 12 and n[8] == "busy":
+                # undisturbed, but the hostile guest busy on its own CPU
+                run["neighbour"].update({"busy_not_attacking": num(n[9]),
+                                         "ratio_to_busy": num(n[11])})
+        if extra.get("cpu"):
+            # each domain's CPU use (1 = one emulated CPU) over each span
+            run["cpu_util"] = extra["cpu"]
         lk = extra.get("leak", [])
         if len(lk) >= 8:
             run["leak"] = {"hostile_domain_gone": lk[1] == "1",
@@ -641,10 +658,13 @@ def build_hostile(outdir):
         # the driver domain's CPU time and the wall time each class took
         prev = None
         for name in snaps:	# in the order the classes ran
-            cur = dict(re.findall(r"(cpu_ms|t_ms) (\d+)", snaps[name]["dd"]))
+            cur = dict(re.findall(r"\b(cpu_ms|t_ms|self_ms) (\d+)", snaps[name]["dd"]))
             if prev and "cpu_ms" in cur and "cpu_ms" in prev:
                 snaps[name]["dd_cpu_ms"] = int(cur["cpu_ms"]) - int(prev["cpu_ms"])
                 snaps[name]["ms"] = int(cur["t_ms"]) - int(prev["t_ms"])
+                if "self_ms" in cur and "self_ms" in prev:
+                    # the snapper's own share of dd_cpu_ms
+                    snaps[name]["snapper_cpu_ms"] = int(cur["self_ms"]) - int(prev["self_ms"])
             if cur:
                 prev = cur
         for name, c in classes.items():
@@ -663,9 +683,9 @@ def build_hostile(outdir):
             if sn is not None:
                 c["tool_rc"] = sn["rc"]
                 c["dd_after"] = sn["dd"]
-                if "dd_cpu_ms" in sn:
-                    c["dd_cpu_ms"] = sn["dd_cpu_ms"]
-                    c["ms"] = sn["ms"]
+                for k in ("dd_cpu_ms", "ms", "snapper_cpu_ms"):
+                    if k in sn:
+                        c[k] = sn[k]
             doc[kind].setdefault(name, {})[be] = c
     return doc
 

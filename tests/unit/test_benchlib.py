@@ -256,17 +256,19 @@ def t_recovery_without_upstream():
 
 
 HOSTILE_TXT = """hostile: dom 4 vif 0
-snap start rc 0 | 0 evtchn 8 sunreclaim 9500 bug 0 lockup 0 warn 0 cpu_ms 1000 t_ms 5000 bestate 2
+snap start rc 0 | 0 evtchn 8 sunreclaim 9500 bug 0 lockup 0 warn 0 cpu_ms 1000 t_ms 5000 self_ms 10 bestate 2
 class valid: sent 11, ok 11, error 0, dropped 0, null 0, no-answer 0, backend Connected, verdict PASS
 time valid tool_ms 1668 snap_ms 2935 end_ms 1795878209708
-snap valid rc 0 crashed 0 hung 0 leaked 0 warned 0 | 1 evtchn 8 sunreclaim 9512 bug 0 lockup 0 warn 0 cpu_ms 1250 t_ms 7000 bestate 6
+snap valid rc 0 crashed 0 hung 0 leaked 0 warned 0 | 1 evtchn 8 sunreclaim 9512 bug 0 lockup 0 warn 0 cpu_ms 1250 t_ms 7000 self_ms 14 bestate 6
 class gso-bad-type: sent 33, ok 0, error 2, dropped 1, null 0, no-answer 31, backend Connected, verdict FAIL
 snap gso-bad-type rc 1 crashed 0 hung 1 leaked 1 warned 1 | 2 evtchn 9 sunreclaim 9530 bug 0 lockup 0 warn 1 bestate 4
 hostile: cut off: the backend answered nothing on a fresh connection and stays Connected
 class ring-overflow: not run, the backend cut this frontend off
 class bad-flood: sent 3, ok 3, error 0, dropped 0, null 0, no-answer 0, backend Connected, verdict PASS
 snap bad-flood rc 124 unanswered
-neighbour base 131.63 during 158.76 ratio 1.21 unit Mbit/s
+neighbour base 131.63 during 158.76 ratio 1.21 unit Mbit/s busy 120.00 ratio_busy 1.32
+cpu idle Domain-0 0.10 dd 0.31 client 0.80
+cpu attack Domain-0 0.20 dd 0.52 client 0.70 hostile 0.95
 leak gone 1 evtchn 8 8 sunreclaim 9512 9564 rings 4 4
 flags crashed 0 hung 0 leaked 0 warned 0 rc 1
 """
@@ -287,7 +289,7 @@ def t_hostile_classes():
             (False, True, True, True, 1), c
         c = net["valid"]["upstream"]
         assert not (c["crashed"] or c["hung"] or c["leaked"] or c["warned"]), c
-        assert (c["dd_cpu_ms"], c["ms"]) == (250, 2000), c
+        assert (c["dd_cpu_ms"], c["ms"], c["snapper_cpu_ms"]) == (250, 2000, 4), c
         assert (c["tool_ms"], c["snap_ms"]) == (1668, 2935), c
         assert "tool_ms" not in net["gso-bad-type"]["upstream"], net
         assert "start" not in net, net
@@ -298,6 +300,10 @@ def t_hostile_classes():
         assert c["hung"] is True and c["crashed"] is False and c["leaked"] is None, c
         run = doc["runs"]["upstream-net"]
         assert run["neighbour"]["ratio"] == 1.21 and not run["crashed"], run
+        assert run["neighbour"]["ratio_to_busy"] == 1.32, run
+        assert run["neighbour"]["busy_not_attacking"] == 120.0, run
+        assert run["cpu_util"]["attack"]["hostile"] == 0.95, run
+        assert run["cpu_util"]["idle"] == {"Domain-0": 0.1, "dd": 0.31, "client": 0.8}, run
         assert run["leak"]["evtchn_after"] == 8 and run["tool_rc"] == 1, run
         assert run["leak"]["ring_pages_after"] == 4, run
 

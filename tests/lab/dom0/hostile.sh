@@ -92,6 +92,24 @@ $(for c in $HBACK_BLK_CLASSES; do echo -n "hback-blk-$c "; done)
 hback-blk-bounce hback-blk-neighbour-fio hback-blk-tool hback-blk-removed hback-blk-client-alive"
 
 # ---- hostile frontends (tools/ddblk-hostile, ddnet-hostile) ----
+# Every domain's CPU time so far (xl list, s) and the time (ms): dom_cpu
+dom_cpu() {
+	echo "$(xl list | awk 'NR > 1 {printf "%s %s ", $1, $6}')$(date +%s%3N)"
+}
+
+# Each domain's CPU use between two dom_cpu lines (1 = one emulated CPU):
+# dom_util "NAME S ... MS" "NAME S ... MS"
+dom_util() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		n = split(a, x, " "); m = split(b, y, " ")
+		for (i = 1; i < n; i += 2) t[x[i]] = x[i + 1]
+		ms = y[m] - x[n]
+		for (i = 1; i < m; i += 2)
+			if (ms > 0 && y[i] in t)
+				printf "%s%s %.2f", (i > 1 ? " " : ""), y[i], (y[i + 1] - t[y[i]]) * 1000 / ms
+	}'
+}
+
 # hostile_front ddstack|upstream blk|net: the hostile frontend, in its own
 # guest, against the driver domain's block or network backend of the moment,
 # one class at a time (hostile_classes there), the driver domain measuring
@@ -153,9 +171,27 @@ hostile_front() {
 	else
 		span=net_bench_span
 	fi
+	# (and every domain's CPU over each span: dom_cpu)
+	local c0 c1 c2 c3 busy rbusy
+	c0=$(dom_cpu)
 	gexec client 300 "$span /tmp/nstop-never 20" &&
 		base=$(echo "$GOUT" | awk '/^span/ {print $(NF - 1)}')
 	info "$p: neighbour undisturbed: ${base:-?} $unit ($GOUT)"
+	c1=$(dom_cpu)
+	# Once more with the hostile guest busy on its CPU but touching no
+	# device. The emulated machine's two CPUs are two threads of a two-core
+	# host, which also runs QEMU's device emulation (the NVMe disk and the
+	# NICs the driver domain drives): a guest busy on the other CPU slows the
+	# neighbour through the host, which a real machine's CPUs do not. The
+	# attack against this figure is what it costs the neighbour through
+	# the driver domain.
+	gexec hostile 30 "rm -f /tmp/busy-stop; bg_start busy cpu_busy /tmp/busy-stop 300" >/dev/null
+	gexec client 300 "$span /tmp/nstop-never 20" &&
+		busy=$(echo "$GOUT" | awk '/^span/ {print $(NF - 1)}')
+	gexec hostile 30 "touch /tmp/busy-stop; bg_wait busy 20" >/dev/null
+	info "$p: neighbour with the hostile guest busy, not attacking: ${busy:-?} $unit ($GOUT)"
+	echo "cpu idle $(dom_util "$c0" "$c1")" >>$rec
+	echo "cpu busy $(dom_util "$c1" "$(dom_cpu)")" >>$rec
 	# the driver domain measures itself after each class
 	check $p-snapper-start dd 30 bg_start snap hostile_snapper $hdom \
 		$([ $kind = blk ] && echo vbd || echo vif) $dev
@@ -168,6 +204,7 @@ hostile_front() {
 		ip neigh replace 10.99.0.6 lladdr $HOSTILE_MAC dev $PEER_NIC 2>/dev/null
 	fi
 	# the classes in the background there; progress here every 40 s
+	c2=$(dom_cpu)
 	gexec hostile 30 "bg_start hc hostile_classes $ddom $arg" >/dev/null
 	local t0=$(date +%s) last=
 	rc=124
@@ -181,6 +218,9 @@ hostile_front() {
 		esac
 	done
 	[ $rc = 124 ] && hung=1
+	c3=$(dom_util "$c2" "$(dom_cpu)")
+	echo "cpu attack $c3" >>$rec
+	info "$p: CPU use (1 = one emulated CPU), idle: $(awk '$2 == "idle" {$1 = $2 = ""; print}' $rec), busy: $(awk '$2 == "busy" {$1 = $2 = ""; print}' $rec), attack: $c3"
 	[ -n "$ppid" ] && kill $ppid 2>/dev/null
 	gexec client 30 "touch /tmp/nstop" >/dev/null
 	# the snapper ends on "end" (also when the class loop could not write it)
@@ -196,6 +236,7 @@ hostile_front() {
 	nout=$GOUT
 	during=$(echo "$nout" | awk '/^span/ {print $(NF - 1)}')
 	ratio=$(awk -v b="$base" -v d="$during" 'BEGIN {if (b > 0 && d > 0) printf "%.2f", d / b}')
+	rbusy=$(awk -v b="$busy" -v d="$during" 'BEGIN {if (b > 0 && d > 0) printf "%.2f", d / b}')
 	xl vcpu-pin dd all all
 	xl vcpu-pin client all all
 	# the driver domain: alive, answering, and what its kernel logged
@@ -268,7 +309,7 @@ hostile_front() {
 	local leakmsg="hostile domain $([ $gone = 1 ] && echo gone || echo "still there (grants mapped?)"), event channels $e0 -> $e1, unreclaimable slab $s0 -> $s1 kB, ddstack's mapped ring pages $r0 -> $r1${left:+, backend directories left: $left}"
 	info "$p: $leakmsg"
 	{
-		echo "neighbour base ${base:-0} during ${during:-0} ratio ${ratio:-0} unit $unit"
+		echo "neighbour base ${base:-0} during ${during:-0} ratio ${ratio:-0} unit $unit busy ${busy:-0} ratio_busy ${rbusy:-0}"
 		echo "leak gone $gone evtchn ${e0:-0} ${e1:-0} sunreclaim ${s0:-0} ${s1:-0} rings ${r0:-0} ${r1:-0}"
 		echo "flags crashed $crashed hung $hung leaked $leaked warned $warned rc $rc"
 		echo "$trouble" | grep . | sed 's/^/ddlog /'

@@ -1227,48 +1227,25 @@ hc_flags() {
 # Driver domain: answer a hostile guest's hostile_classes: after each class,
 # once the backend of its device has left Connected (10 s at most) and its
 # event channels and mapped ring pages are back to the start (5 s at most:
-# an unbind may lag), a
-# snapshot in data/hostile-snap (readable by that guest). Ends on "end", or
-# after 40 min. The snapshot also has the driver domain's CPU time so far
-# (user, nice, system, irq, softirq) and the time, in ms.
+# an unbind may lag), a snapshot in data/hostile-snap (readable by that
+# guest), with this domain's CPU time so far and the time, in ms. Ends on
+# "end", or after 40 min. One C program (tests/lab/ddsnap.c) for the whole
+# run: this domain's CPU is the measured neighbour's too, and the shell
+# loop this was, with a dozen programs started per snapshot, cost it about a
+# second of emulated CPU per class.
 # hostile_snapper HDOM vbd|vif DEVID
 hostile_snapper() {
-	# ahead of the neighbour's load in this domain, so that a snapshot does
-	# not hold the next class back (the work is the same, done sooner)
-	read hs_pid x </proc/self/stat && renice -n -10 -p $hs_pid >/dev/null
-	hs_me=$(xenstore-read domid)
-	hs_be=/local/domain/$hs_me/backend/$2/$1/$3
-	xenstore-write data/hostile-snap "-" && xenstore-chmod data/hostile-snap n$hs_me r$1 ||
-		die "data/hostile-snap"
-	hs_last= hs_base=
-	hs_end=$(($(date +%s) + 2400))
-	while [ $(date +%s) -lt $hs_end ]; do
-		# a watch, not polling: this CPU is the measured neighbour's too
-		v=$(/lab/tests/lab/xswait -n /local/domain/$1/data/hostile-class "$hs_last" 60) ||
-			{ [ $? = 1 ] || sleep 1; continue; }
-		[ "$v" = end ] && { echo "snapper: $hs_last classes, ended"; return 0; }
-		hs_last=$v
-		wait_for '[ "$(xenstore-read $hs_be/state 2>/dev/null)" != 4 ]' 10
-		if [ -n "$hs_base" ]; then
-			wait_for '[ "$(dd_evtchn_count)" -le "$hs_base" ] &&
-				[ "$(dd_ring_pages)" -le "$hs_rbase" ]' 5
-		else
-			hs_base=$(dd_evtchn_count) hs_rbase=$(dd_ring_pages)
-		fi
-		# few processes: each costs the neighbour's CPU (builtins where they do)
-		g=
-		sd=/sys/bus/xen-backend/devices/$2-$1-$3/statistics
-		if [ -r $sd/persistent_grants ]; then
-			read a <$sd/persistent_grants && read b <$sd/inflight
-			g=" grants $((a + b))"
-		fi
-		read x us ni sy x x ir si x </proc/stat
-		k=$(dmesg | awk -v c="$KCRASH" -v l="$KLOCKUP" -v w="$KWARN" \
-			'$0 ~ c {b++} $0 ~ l {k++} $0 ~ w {n++}
-			END {printf "bug %d lockup %d warn %d", b, k, n}')
-		xenstore-write data/hostile-snap "${v%% *} $(dd_leak_snap) $k$g cpu_ms $(((us + ni + sy + ir + si) * 10)) t_ms $(date +%s%3N) bestate $(xenstore-read $hs_be/state 2>/dev/null || echo gone)"
+	/lab/tests/lab/ddsnap -c "$KCRASH" -l "$KLOCKUP" -w "$KWARN" "$@"
+}
+
+# Busy on this guest's own CPU, touching no device, until FILE exists or
+# SECONDS have passed: cpu_busy FILE SECONDS
+cpu_busy() {
+	e=$(($(date +%s) + $2))
+	while [ ! -e $1 ] && [ $(date +%s) -lt $e ]; do
+		i=0
+		while [ $i -lt 20000 ]; do i=$((i + 1)); done
 	done
-	die "snapper: no end after 40 min"
 }
 
 # The neighbour's block figure over a span: rounds of fio verify of SIZE
