@@ -612,8 +612,8 @@ def build_hostile(outdir):
                    "or ddblkback still holding grants after the close; warned = a WARNING "
                    "logged during the class. runs.*: the whole run (hostile domain gone after "
                    "shutdown, event channels and slab back, the neighbour's rate during the "
-                   "attack against undisturbed, idle and busy on its own CPU, and each domain's CPU "
-                   "use over each span); "
+                   "attack against undisturbed, the mean of a span before it and one after, and "
+                   "each domain's CPU use over each span); "
                    "tool_ms: the class's own run, snap_ms: the wait for the driver domain's "
                    "snapshot after it, dd_cpu_ms: the driver domain's CPU time from the last "
                    "snapshot to this one, snapper_cpu_ms: the snapper's own part of it",
@@ -637,10 +637,12 @@ def build_hostile(outdir):
             run["neighbour"] = {"undisturbed": num(n[1]), "during": num(n[3]),
                                 "ratio": num(n[5]), "unit": n[7], "target": 0.8,
                                 "within_target": (num(n[5]) or 0) >= 0.8}
-            if len(n) >= 12 and n[8] == "busy":
-                # undisturbed, but the hostile guest busy on its own CPU
-                run["neighbour"].update({"busy_not_attacking": num(n[9]),
-                                         "ratio_to_busy": num(n[11])})
+            if len(n) >= 14 and n[8] == "before":
+                # the undisturbed reference is the mean of a span before the
+                # attack and one after; spread: how far apart, over the mean
+                run["neighbour"].update({"undisturbed_before": num(n[9]),
+                                         "undisturbed_after": num(n[11]),
+                                         "undisturbed_spread": num(n[13])})
         if extra.get("cpu"):
             # each domain's CPU use (1 = one emulated CPU) over each span
             run["cpu_util"] = extra["cpu"]

@@ -1238,16 +1238,6 @@ hostile_snapper() {
 	/lab/tests/lab/ddsnap -c "$KCRASH" -l "$KLOCKUP" -w "$KWARN" "$@"
 }
 
-# Busy on this guest's own CPU, touching no device, until FILE exists or
-# SECONDS have passed: cpu_busy FILE SECONDS
-cpu_busy() {
-	e=$(($(date +%s) + $2))
-	while [ ! -e $1 ] && [ $(date +%s) -lt $e ]; do
-		i=0
-		while [ $i -lt 20000 ]; do i=$((i + 1)); done
-	done
-}
-
 # The neighbour's block figure over a span: rounds of fio verify of SIZE
 # until FILE exists or SECONDS have passed (one round at least), then the
 # rate: fio_verify_span DEV SIZE_MB FILE SECONDS
