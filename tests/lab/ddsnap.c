@@ -4,7 +4,7 @@
  * hostile_classes): after each class the hostile guest names in its
  * data/hostile-class, a snapshot of this domain in data/hostile-snap.
  *
- *	ddsnap [-c RE] [-l RE] [-w RE] HDOM vbd|vif DEVID
+ *	ddsnap -e EVTCHN -r RINGS [-c RE] [-l RE] [-w RE] HDOM vbd|vif DEVID
  *
  * A snapshot is taken once the class's backend (backend/KIND/HDOM/DEVID here)
  * has left Connected (10 s at most) and, after the first, once the event
@@ -14,8 +14,9 @@
  *	N evtchn E sunreclaim K rings R bug B lockup L warn W [grants G]
  *	cpu_ms C t_ms T self_ms S bestate STATE
  *
- * N the class's number, E the xen-dyn interrupts, K unreclaimable slab in kB,
- * R /sys/module/ddcore/parameters/ring_pages_mapped, B L W the kernel log
+ * N the class's number, E the lines of /proc/interrupts containing EVTCHN,
+ * K unreclaimable slab in kB, R the number in the file RINGS (0 when it
+ * cannot be read; do.sh's DD_EVTCHN and DD_RINGS), B L W the kernel log
  * lines so far matching -c, -l, -w (extended regular expressions), G the
  * backend's persistent grants and requests in flight (ddblkback's
  * statistics), C this domain's CPU time (user, nice, system, irq, softirq),
@@ -42,13 +43,13 @@
 #include <xenstore.h>
 
 #define RUN_MS		(2400 * 1000LL)
-#define RINGS		"/sys/module/ddcore/parameters/ring_pages_mapped"
 
 static struct xs_handle *xs;
 static int kmsg = -1;
 static regex_t re[3];
 static bool have_re[3];
 static long hits[3];
+static const char *evtchn_pat, *rings_file;
 
 static long long mono_ms(void)
 {
@@ -194,12 +195,12 @@ static long long file_num(const char *file, const char *key)
 
 static int evtchns(void)
 {
-	return count_lines("/proc/interrupts", "xen-dyn");
+	return count_lines("/proc/interrupts", evtchn_pat);
 }
 
 static long long rings(void)
 {
-	long long r = file_num(RINGS, "");
+	long long r = file_num(rings_file, "");
 
 	return r < 0 ? 0 : r;
 }
@@ -257,7 +258,8 @@ static bool class_changed(const void *unused)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: ddsnap [-c RE] [-l RE] [-w RE] HDOM vbd|vif DEVID\n");
+	fprintf(stderr,
+		"usage: ddsnap -e EVTCHN -r RINGS [-c RE] [-l RE] [-w RE] HDOM vbd|vif DEVID\n");
 	exit(2);
 }
 
@@ -270,9 +272,13 @@ int main(int argc, char **argv)
 	char *me, *v;
 	int opt, hdom;
 
-	while ((opt = getopt(argc, argv, "c:l:w:")) != -1) {
+	while ((opt = getopt(argc, argv, "e:r:c:l:w:")) != -1) {
 		int i = opt == 'c' ? 0 : opt == 'l' ? 1 : opt == 'w' ? 2 : -1;
 
+		if (opt == 'e' || opt == 'r') {
+			*(opt == 'e' ? &evtchn_pat : &rings_file) = optarg;
+			continue;
+		}
 		if (i < 0)
 			usage();
 		if (regcomp(&re[i], optarg, REG_EXTENDED | REG_NOSUB)) {
@@ -281,7 +287,7 @@ int main(int argc, char **argv)
 		}
 		have_re[i] = true;
 	}
-	if (argc - optind != 3)
+	if (argc - optind != 3 || !evtchn_pat || !rings_file)
 		usage();
 	hdom = atoi(argv[optind]);
 	if (hdom <= 0 || (strcmp(argv[optind + 1], "vbd") && strcmp(argv[optind + 1], "vif")))
@@ -305,6 +311,8 @@ int main(int argc, char **argv)
 	snprintf(bestate, sizeof(bestate), "%s/state", be);
 	snprintf(stats, sizeof(stats), "/sys/bus/xen-backend/devices/%s-%d-%s/statistics",
 		 argv[optind + 1], hdom, argv[optind + 2]);
+	snprintf(pg, sizeof(pg), "%s/persistent_grants", stats);
+	snprintf(fl, sizeof(fl), "%s/inflight", stats);
 	perm[0].id = atoi(me);
 	perm[0].perms = XS_PERM_NONE;
 	perm[1].id = hdom;
@@ -346,8 +354,6 @@ int main(int argc, char **argv)
 			r0 = rings();
 		}
 		grants[0] = 0;
-		snprintf(pg, sizeof(pg), "%s/persistent_grants", stats);
-		snprintf(fl, sizeof(fl), "%s/inflight", stats);
 		pgv = file_num(pg, "");
 		flv = file_num(fl, "");
 		if (pgv >= 0 && flv >= 0)

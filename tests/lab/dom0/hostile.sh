@@ -110,6 +110,19 @@ dom_util() {
 	}'
 }
 
+# The neighbour's rate over one undisturbed span of 20 s into NRATE (empty if
+# none), and every domain's CPU over it into REC as "cpu WHEN ...":
+# neighbour_undisturbed TEST WHEN SPAN UNIT REC (SPAN: fio_verify_span or
+# net_bench_span and their arguments before FILE)
+neighbour_undisturbed() {
+	local c=$(dom_cpu)
+	NRATE=
+	gexec client 300 "$3 /tmp/nstop-never 20" &&
+		NRATE=$(echo "$GOUT" | awk '/^span/ {print $(NF - 1)}')
+	info "$1: neighbour undisturbed, $2: ${NRATE:-?} $4 ($GOUT)"
+	echo "cpu $2 $(dom_util "$c" "$(dom_cpu)")" >>$5
+}
+
 # hostile_front ddstack|upstream blk|net: the hostile frontend, in its own
 # guest, against the driver domain's block or network backend of the moment,
 # one class at a time (hostile_classes there), the driver domain measuring
@@ -161,7 +174,7 @@ hostile_front() {
 	# The attacker gets a CPU of its own, as on a real host, so that the
 	# neighbour's figures measure what the attack costs it through the driver
 	# domain, not the emulator's sharing of its two CPUs: hostile on CPU 0,
-	# driver domain and client on CPU 1, for both figures.
+	# driver domain and client on CPU 1, for all three figures.
 	xl vcpu-pin hostile all 0 && xl vcpu-pin dd all 1 && xl vcpu-pin client all 1 ||
 		info "$p: vcpu-pin failed; the figures share the CPUs"
 	# The neighbour undisturbed (the hostile guest up, attached and idle),
@@ -175,13 +188,9 @@ hostile_front() {
 	else
 		span=net_bench_span
 	fi
-	# (and every domain's CPU over each span: dom_cpu)
-	local c0 c2 c3 before after spread
-	c0=$(dom_cpu)
-	gexec client 300 "$span /tmp/nstop-never 20" &&
-		before=$(echo "$GOUT" | awk '/^span/ {print $(NF - 1)}')
-	info "$p: neighbour undisturbed, before: ${before:-?} $unit ($GOUT)"
-	echo "cpu before $(dom_util "$c0" "$(dom_cpu)")" >>$rec
+	local c2 c3 before after spread
+	neighbour_undisturbed $p before "$span" $unit $rec
+	before=$NRATE
 	# the driver domain measures itself after each class
 	check $p-snapper-start dd 30 bg_start snap hostile_snapper $hdom \
 		$([ $kind = blk ] && echo vbd || echo vif) $dev
@@ -226,11 +235,8 @@ hostile_front() {
 	n=$?
 	nout=$GOUT
 	during=$(echo "$nout" | awk '/^span/ {print $(NF - 1)}')
-	c0=$(dom_cpu)
-	gexec client 300 "$span /tmp/nstop-never 20" &&
-		after=$(echo "$GOUT" | awk '/^span/ {print $(NF - 1)}')
-	info "$p: neighbour undisturbed, after: ${after:-?} $unit ($GOUT)"
-	echo "cpu after $(dom_util "$c0" "$(dom_cpu)")" >>$rec
+	neighbour_undisturbed $p after "$span" $unit $rec
+	after=$NRATE
 	base=$(awk -v a="$before" -v b="$after" 'BEGIN {if (a > 0 && b > 0) printf "%.2f", (a + b) / 2}')
 	spread=$(awk -v a="$before" -v b="$after" 'BEGIN {
 		if (a > 0 && b > 0) printf "%.2f", (a > b ? a - b : b - a) * 2 / (a + b)}')

@@ -1089,8 +1089,8 @@ bg_wait() {
 
 # Driver domain: what a hostile guest could leak here: event channels bound
 # (xen-dyn interrupts), unreclaimable slab in kB, and the frontend ring pages
-# ddstack's backends hold mapped (0 without ddcore loaded).
-# The counts one at a time: dd_evtchn_count, dd_ring_pages.
+# ddstack's backends hold mapped (0 without ddcore loaded). The snapper
+# (hostile_snapper) counts the same through these two.
 DD_EVTCHN=xen-dyn
 DD_RINGS=/sys/module/ddcore/parameters/ring_pages_mapped
 dd_leak_snap() {
@@ -1099,12 +1099,6 @@ dd_leak_snap() {
 	awk -v ev=$DD_EVTCHN -v rp=$DD_RINGS '$0 ~ ev {e++} $1 == "SUnreclaim:" {s = $2}
 		FILENAME == rp {r = $1}
 		END {printf "evtchn %d sunreclaim %d rings %d\n", e, s, r}' "$@"
-}
-dd_evtchn_count() {
-	grep -c $DD_EVTCHN /proc/interrupts
-}
-dd_ring_pages() {
-	cat $DD_RINGS 2>/dev/null || echo 0
 }
 
 # ---- hostile frontends, one class at a time ----
@@ -1235,7 +1229,7 @@ hc_flags() {
 # second of emulated CPU per class.
 # hostile_snapper HDOM vbd|vif DEVID
 hostile_snapper() {
-	/lab/tests/lab/ddsnap -c "$KCRASH" -l "$KLOCKUP" -w "$KWARN" "$@"
+	/lab/tests/lab/ddsnap -e $DD_EVTCHN -r $DD_RINGS -c "$KCRASH" -l "$KLOCKUP" -w "$KWARN" "$@"
 }
 
 # The neighbour's block figure over a span: rounds of fio verify of SIZE
